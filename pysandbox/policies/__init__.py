@@ -1,0 +1,1 @@
+"""Profiles: what a sandbox may do. Models, built-ins and loading."""

@@ -1,0 +1,1 @@
+"""The launcher: namespaces, mounts/overlay, seccomp, capabilities, cgroups, network, init."""
