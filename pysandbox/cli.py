@@ -115,7 +115,13 @@ def profile_validate(files: Annotated[list[Path], typer.Argument(help="Profile Y
 
 # --- section: image, volume (owner: image store) ------------------------------------------------
 
-# --- section: audit (owner: audit log and config auditor) ---------------------------------------
+audit_app = typer.Typer(help="Audit log of sandbox events, and audit of container configurations.",
+                        no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
+
+# --- section: audit log (owner: audit event log) ------------------------------------------------
+
+# --- section: audit config (owner: config auditor) ----------------------------------------------
 
 # --- section: export (owner: profile export) ----------------------------------------------------
 
