@@ -1,0 +1,1 @@
+"""Image scanner: a layered filesystem view of an image plus one module per rule (`rules/`)."""
