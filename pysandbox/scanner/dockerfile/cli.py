@@ -1,0 +1,65 @@
+"""`pysandbox lint`: everything between the typer command and the linter (kept out of cli.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from pysandbox.report import RENDERERS, render
+from pysandbox.scanner.dockerfile.config import LintConfig, find_config, load_config, parse_severity
+from pysandbox.scanner.dockerfile.linter import lint_paths
+from pysandbox.scanner.dockerfile.rule import all_rules
+from pysandbox.types import Severity, UserError
+
+_NEVER_FAIL = ("none", "ignore", "never")
+
+
+def run_lint(
+    paths: Sequence[str],
+    fmt: str,
+    failure_threshold: str | None,
+    ignore: Sequence[str],
+    config_path: Path | None,
+    trusted_registries: Sequence[str],
+    list_rules: bool = False,
+) -> tuple[int, str]:
+    """Returns (exit code, rendered report)."""
+    import pysandbox.scanner.formats  # noqa: F401  (registers checkstyle and gitlab)
+
+    if list_rules:
+        return 0, rules_table()
+    if fmt not in RENDERERS or fmt == "cyclonedx":
+        raise UserError(f"unknown format {fmt!r}: use table, json, sarif, checkstyle or gitlab")
+    if paths.count("-") > 1:
+        raise UserError("stdin (-) given more than once: pass it once")
+    config = _config(config_path)
+    if trusted_registries:
+        config.trusted_registries = [*config.trusted_registries, *trusted_registries]
+    threshold = _threshold(failure_threshold, config)
+    report = lint_paths(paths, config, ignore)
+    return report.exit_code(threshold), render(report, fmt)
+
+
+def _config(path: Path | None) -> LintConfig:
+    if path is not None:
+        if not path.is_file():
+            raise UserError(f"config file {path} not found: check the --config path")
+        return load_config(path)
+    found = find_config(Path.cwd())
+    return load_config(found) if found else LintConfig()
+
+
+def _threshold(flag: str | None, config: LintConfig) -> Severity | None:
+    if flag is not None:
+        return None if flag.strip().lower() in _NEVER_FAIL else parse_severity(flag)
+    if config.threshold_disabled:
+        return None
+    return config.failure_threshold or Severity.INFO
+
+
+def rules_table() -> str:
+    lines = []
+    for rid, cls in all_rules().items():
+        aliases = ", ".join(cls.aliases) or "-"
+        lines.append(f"{rid}  {cls.severity.label:8}  {cls.title}  [{aliases}]")
+    return "\n".join(lines)

@@ -1,0 +1,27 @@
+import pytest
+
+from pysandbox.scanner.dockerfile.testing import flagged_lines
+
+RULE = "PSB3027"
+
+
+@pytest.mark.parametrize(
+    "text, lines",
+    [
+        ("FROM debian:12\nRUN apt install -y curl\n", [2]),
+        ("FROM debian:12\nRUN apt-get update && apt upgrade\n", [2]),
+    ],
+)
+def test_flags(text: str, lines: list[int]) -> None:
+    assert flagged_lines(RULE, text) == lines
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "FROM debian:12\nRUN apt-get install -y curl=1\n",
+        "FROM debian:12\nRUN apt-cache policy curl\n",
+    ],
+)
+def test_clean(text: str) -> None:
+    assert flagged_lines(RULE, text) == []

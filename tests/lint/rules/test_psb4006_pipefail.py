@@ -1,0 +1,34 @@
+import pytest
+
+from pysandbox.scanner.dockerfile.testing import flagged_lines
+
+RULE = "PSB4006"
+
+
+@pytest.mark.parametrize(
+    "text, lines",
+    [
+        ("FROM alpine:3.20\nRUN wget -qO- https://e.com/a | tar xz\n", [2]),
+        ('FROM alpine:3.20\nRUN ["sh", "-c", "a | b"]\n', [2]),
+        ("FROM alpine:3.20\nRUN { echo a; echo b; } | tee /x\n", [2]),
+        ('FROM debian:12\nSHELL ["/bin/sh", "-o", "pipefail", "-c"]\nRUN a | b\n', [3]),
+        ('FROM debian:12\nSHELL ["/bin/bash", "-o", "pipefail", "-c"]\nFROM debian:12\nRUN a | b\n', [4]),
+    ],
+)
+def test_flags(text: str, lines: list[int]) -> None:
+    assert flagged_lines(RULE, text) == lines
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "FROM alpine:3.20\nRUN a || b\n",
+        'FROM debian:12\nSHELL ["/bin/bash", "-o", "pipefail", "-c"]\nRUN a | b\n',
+        'FROM alpine:3.20\nSHELL ["/bin/ash", "-eo", "pipefail", "-c"]\nRUN a | b\n',
+        'FROM mcr.microsoft.com/windows/servercore:ltsc2022\nSHELL ["pwsh", "-c"]\nRUN a | b\n',
+        "FROM alpine:3.20\nONBUILD RUN a | b\n",
+        "FROM alpine:3.20\nRUN case $x in a|b) echo;; esac\n",
+    ],
+)
+def test_clean(text: str) -> None:
+    assert flagged_lines(RULE, text) == []
