@@ -1,0 +1,87 @@
+"""cgroup limits for a sandbox: one interface, a v1 and a v2 backend chosen at runtime.
+
+Interface used by the launcher (parent side):
+  create(sandbox_id, limits) -> Cgroup | None   None when the profile sets no limit
+  Cgroup.add(pid)        before the sandbox's init forks, so every descendant is inside
+  Cgroup.stats() -> CgroupStats
+  Cgroup.remove()
+  cleanup_stale()        removes cgroups of sandboxes whose launcher died
+  describe(stats, limits) -> lines for stderr when a limit was hit (OOM kill, pids limit)
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pysandbox.policies.model import Limits
+from pysandbox.sandbox.cgroups.base import Cgroup, CgroupStats, leaf_name
+from pysandbox.sandbox.cgroups.detect import Backend, detect
+from pysandbox.sandbox.cgroups.plan import has_limits, make_plan
+from pysandbox.sandbox.cgroups.stale import sweep
+from pysandbox.types import SandboxError
+
+__all__ = ["Cgroup", "CgroupStats", "cleanup_stale", "create", "describe"]
+
+
+def create(sandbox_id: str, limits: Limits, *, backend: Backend | None = None) -> Cgroup | None:
+    """The sandbox's cgroup with every limit applied; raises SandboxError when one cannot be."""
+    if not has_limits(limits):
+        return None
+    plan = make_plan(limits)
+    leaf = leaf_name(sandbox_id)
+    backend = backend or detect()
+    if backend is None:
+        raise SandboxError(f"cannot enforce resource limits: no cgroup filesystem is mounted: {_fix()}")
+    reasons = backend.missing(plan)
+    if reasons:
+        raise SandboxError(f"cannot enforce resource limits: {reasons[0]}: {_fix()}")
+    return backend.create(leaf, plan)
+
+
+def cleanup_stale(*, backend: Backend | None = None) -> list[Path]:
+    """Remove the cgroups of our sandboxes whose launcher is gone; never raises."""
+    try:
+        backend = backend or detect()
+        if backend is None:
+            return []
+        return sweep(backend.fs, backend.bases())
+    except Exception:
+        return []
+
+
+def describe(stats: CgroupStats, limits: Limits) -> list[str]:
+    """What the launcher prints on stderr after the sandbox ended, one line per limit hit."""
+    lines: list[str] = []
+    if stats.oom_kills:
+        limit = f" of {_size(limits.memory)}" if limits.memory else ""
+        lines.append(f"out of memory: the kernel killed {_count(stats.oom_kills, 'process', 'processes')} "
+                     f"at the --memory limit{limit}")  # fmt: skip
+    if stats.pids_limit_hits:
+        limit = f" of {limits.pids}" if limits.pids else ""
+        lines.append(f"process limit reached: {_count(stats.pids_limit_hits, 'fork was', 'forks were')} "
+                     f"refused at the --pids-limit{limit}")  # fmt: skip
+    return lines
+
+
+def _fix() -> str:
+    if os.geteuid() == 0:
+        return "mount or enable that controller under /sys/fs/cgroup (or pass --allow-unsafe to go without)"
+    import pwd
+
+    try:
+        user = pwd.getpwuid(os.geteuid()).pw_name
+    except KeyError:
+        user = str(os.geteuid())
+    return f"run `sudo pysandbox setup --delegate {user}` (or pass --allow-unsafe to run without limits)"
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
+def _size(n: int) -> str:
+    for unit, scale in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if n >= scale and n % scale == 0:
+            return f"{n // scale} {unit}"
+    return f"{n} bytes"

@@ -1,0 +1,79 @@
+"""Pick the backend this process can use: v2 when a delegated v2 subtree with controllers exists,
+else v1 (as root, or under the per-user subtree from `pysandbox setup --delegate`)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pysandbox.sandbox.cgroups.fs import CgroupFs
+from pysandbox.sandbox.cgroups.v1 import SUBTREE, V1Backend, v1_mounts
+from pysandbox.sandbox.cgroups.v2 import V2Backend, controllers
+
+Backend = V1Backend | V2Backend
+
+
+def v2_mount(mountinfo: str = "/proc/self/mountinfo") -> Path | None:
+    try:
+        with open(mountinfo) as fh:
+            lines = fh.read().splitlines()
+    except OSError:
+        return None
+    for line in lines:
+        left, _, right = line.partition(" - ")
+        fields = left.split()
+        if right.split()[:1] == ["cgroup2"] and fields[3] == "/":
+            return Path(fields[4])
+    return None
+
+
+def own_v2_cgroup(proc_cgroup: str = "/proc/self/cgroup") -> str | None:
+    try:
+        with open(proc_cgroup) as fh:
+            for line in fh:
+                if line.startswith("0::"):
+                    return line[3:].strip()
+    except OSError:
+        pass
+    return None
+
+
+def v2_base(mount: Path, uid: int, fs: CgroupFs, own: str | None = None) -> Path | None:
+    """The v2 directory our sandboxes go under, or None when v2 has nothing usable for us.
+
+    Rootless, that is the subtree `setup --delegate` prepared, else (systemd user delegation) the
+    nearest ancestor of our own cgroup `own` that we may manage. Enabling controllers there fails
+    while it holds processes itself (v2's "no internal processes" rule); `create` then says so.
+    """
+    if uid == 0:
+        return mount / SUBTREE
+    prepared = mount / SUBTREE / f"user-{uid}"
+    if fs.exists(prepared) and fs.writable(prepared):
+        return prepared
+    own = own if own is not None else own_v2_cgroup()
+    if own is None:
+        return None
+    cgroup = mount / own.lstrip("/")
+    while cgroup != mount and cgroup.is_relative_to(mount):
+        if controllers(fs, cgroup) and fs.writable(cgroup) and fs.writable(cgroup / "cgroup.subtree_control"):
+            return cgroup
+        cgroup = cgroup.parent
+    return None
+
+
+def detect(fs: CgroupFs | None = None, uid: int | None = None) -> Backend | None:
+    """v2 where it carries the memory controller (a v2-managed machine), else v1 when mounted.
+
+    Detection only reads: nothing is created or enabled until a sandbox needs it.
+    """
+    fs = fs or CgroupFs()
+    uid = os.geteuid() if uid is None else uid
+    mount = v2_mount()
+    if mount is not None and "memory" in controllers(fs, mount):
+        base = v2_base(mount, uid, fs)
+        if base is not None:
+            return V2Backend(base, fs, make_base=uid == 0)
+    mounts = v1_mounts()
+    if mounts:
+        return V1Backend(mounts, fs, uid)
+    return None

@@ -1,0 +1,88 @@
+"""File operations on a cgroup filesystem.
+
+Every backend goes through `CgroupFs` so that the v2 backend can be tested against a file tree
+that behaves like cgroupfs (this machine has no v2 controllers); the real class is plain os calls.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+OWNER_XATTR = "user.pysandbox.owner"
+
+
+class CgroupFs:
+    def read(self, path: Path) -> str:
+        with open(path) as fh:
+            return fh.read()
+
+    def write(self, path: Path, text: str) -> None:
+        # One write(2) per value: cgroupfs parses each write on its own.
+        fd = os.open(path, os.O_WRONLY | os.O_CLOEXEC)
+        try:
+            os.write(fd, text.encode())
+        finally:
+            os.close(fd)
+
+    def exists(self, path: Path) -> bool:
+        return os.path.exists(path)
+
+    def mkdir(self, path: Path, mode: int = 0o755) -> None:
+        os.mkdir(path, mode)
+
+    def rmdir(self, path: Path) -> None:
+        os.rmdir(path)
+
+    def children(self, path: Path) -> list[str]:
+        try:
+            return sorted(e.name for e in os.scandir(path) if e.is_dir(follow_symlinks=False))
+        except FileNotFoundError:
+            return []
+
+    def chown(self, path: Path, uid: int, gid: int) -> None:
+        os.chown(path, uid, gid)
+
+    def writable(self, path: Path) -> bool:
+        return os.access(path, os.W_OK)
+
+    def set_owner(self, path: Path, tag: str) -> None:
+        os.setxattr(path, OWNER_XATTR, tag.encode())
+
+    def owner(self, path: Path) -> str | None:
+        try:
+            return os.getxattr(path, OWNER_XATTR).decode()
+        except OSError:
+            return None
+
+    def age(self, path: Path) -> float:
+        import time
+
+        return time.time() - os.stat(path).st_mtime
+
+    def procs(self, path: Path) -> list[int]:
+        try:
+            return [int(x) for x in self.read(path / "cgroup.procs").split()]
+        except FileNotFoundError:
+            return []
+
+
+def read_keyed(fs: CgroupFs, path: Path, key: str) -> int | None:
+    """A `key value` line of a flat-keyed file (memory.events, pids.events, oom_control, cpu.stat)."""
+    try:
+        text = fs.read(path)
+    except OSError:
+        return None
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) == 2 and parts[0] == key:
+            return int(parts[1])
+    return None
+
+
+def read_int(fs: CgroupFs, path: Path) -> int | None:
+    try:
+        text = fs.read(path).strip()
+    except OSError:
+        return None
+    return int(text) if text.isdigit() else None
