@@ -1,0 +1,101 @@
+"""`--format docker-args`: flags parsed back with docker's grammar say what the profile says."""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+from collections import defaultdict
+from pathlib import Path
+
+from pysandbox.policies.loader import load_profile
+from pysandbox.sandbox import seccomp as launcher
+
+from .helpers import export
+
+# docker run's boolean flags among those the exporter may print; every other flag takes a value.
+BOOLEAN = {"--read-only", "--privileged"}
+
+
+def parse(text: str) -> tuple[dict[str, list[str]], list[str]]:
+    """`docker run` flags -> {flag: [values]}, and the positional rest (IMAGE CMD...)."""
+    words = shlex.split(text)
+    flags: dict[str, list[str]] = defaultdict(list)
+    i = 0
+    while i < len(words) and words[i].startswith("--"):
+        name, eq, value = words[i].partition("=")
+        if name in BOOLEAN:
+            flags[name].append("true")
+        elif eq:
+            flags[name].append(value)
+        else:
+            i += 1
+            flags[name].append(words[i])
+        i += 1
+    return dict(flags), words[i:]
+
+
+def test_strict_flags(tmp_path: Path) -> None:
+    out = tmp_path / "strict.args"
+    done = export(
+        "--profile",
+        "strict",
+        "--format",
+        "docker-args",
+        "--image",
+        "busybox:1.36",
+        "-o",
+        str(out),
+        "--",
+        "sh",
+        "-c",
+        "id",
+    )
+    flags, rest = parse(out.read_text())
+    assert rest == ["busybox:1.36", "sh", "-c", "id"]
+    assert flags["--cap-drop"] == ["ALL"] and "--cap-add" not in flags
+    assert flags["--user"] == ["65534:65534"] and flags["--hostname"] == ["sandbox"]
+    assert flags["--read-only"] == ["true"]
+    assert flags["--tmpfs"] == [f"/tmp:rw,nosuid,nodev,size={64 << 20},mode=1777"]
+    assert flags["--memory"] == [str(512 << 20)] and flags["--memory-swap"] == [str(512 << 20)]
+    assert flags["--cpus"] == ["1.0"] and flags["--pids-limit"] == ["256"]
+    assert flags["--network"] == ["none"] and flags["--cgroupns"] == ["private"]
+    assert sorted(flags["--ulimit"]) == sorted(
+        ["nofile=1024:1024", "nproc=512:512", "core=0:0", "fsize=1073741824:1073741824"]
+    )
+    opts = flags["--security-opt"]
+    assert "no-new-privileges" in opts
+    (seccomp_opt,) = [o for o in opts if o.startswith("seccomp=")]
+    seccomp_file = Path(seccomp_opt.removeprefix("seccomp="))
+    assert seccomp_file == (tmp_path / "strict.args.seccomp.json").resolve()
+    # the file docker would load is the launcher's policy
+    assert json.loads(seccomp_file.read_text()) == json.loads(
+        export("--profile", "strict", "--format", "seccomp").stdout
+    )
+    prog = launcher.plan(str(seccomp_file), ())
+    assert prog is not None and prog.code == launcher.plan("strict", ()).code  # type: ignore[union-attr]
+    for feature in ("namespaces.user", "idmap.mode", "filesystem.sys", "mounts.risky", "audit"):
+        assert f"note: {feature} is not expressible in docker run" in done.stderr
+
+
+def test_default_and_permissive_flags() -> None:
+    flags, rest = parse(export("--profile", "default", "--format", "docker-args").stdout)
+    assert rest == []
+    assert flags["--cap-drop"] == ["ALL"]
+    assert set(flags["--cap-add"]) == set(load_profile("default").capabilities.keep)
+    assert flags["--user"] == ["0:0"] and "--read-only" not in flags
+    assert flags["--ulimit"] == ["core=0:0"]
+    flags, _ = parse(export("--profile", "permissive", "--format", "docker-args").stdout)
+    assert "seccomp=unconfined" in flags["--security-opt"]
+    assert flags["--network"] == ["host"]
+
+
+def test_without_output_the_seccomp_file_is_named_and_explained(tmp_path: Path) -> None:
+    done = export("--profile", "strict", "--format", "docker-args")
+    flags, _ = parse(done.stdout)
+    assert "seccomp=pysandbox-strict.seccomp.json" in flags["--security-opt"]
+    assert (
+        "info: write the seccomp profile first: pysandbox export --profile strict --format seccomp"
+        in done.stderr
+    )
+    assert not any(p.name.endswith(".seccomp.json") for p in Path(os.getcwd()).iterdir())
