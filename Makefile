@@ -4,7 +4,7 @@ PYTHON_SYS ?= /usr/bin/python3
 VENV ?= $(CURDIR)/.venv
 PY := $(VENV)/bin/python
 APT_PKGS := uidmap busybox-static bubblewrap runc umoci skopeo slirp4netns docker-registry \
-            rsyslog hyperfine debootstrap libseccomp2 python3-venv python3-pip iproute2 passwd gcc libc6-dev
+            rsyslog hyperfine debootstrap libseccomp2 python3-venv python3-pip iproute2 passwd gcc libc6-dev openssl
 PYTEST_ARGS ?=
 
 .PHONY: all setup apt venv demo test lint typecheck pytest bench clean

@@ -1,18 +1,44 @@
-"""What `run IMAGE` needs from the image store. STUB owned by the image store work (issue 4).
+"""What `run IMAGE` needs from the image store (kept light: on the `pysandbox run` fast path).
 
 Interface used by the launcher (`cli_run` / `sandbox.api`):
   open_for_run(ref) -> RunImage              layers as overlay lowerdirs (top layer first) + config
+  use_image(run_image)                       context manager: hold the layers while the sandbox runs
   resolve_command(config, entrypoint, args)  Docker's ENTRYPOINT/CMD rules -> argv
   volume_path(name, create) -> Path          a named volume's data dir
-  volume_in_use(name) / mark_volume_use(...) volume bookkeeping (`volume rm` refuses in-use)
+  use_volume(name, owner=None)               context manager: hold the volume in use, yields its data dir
+  volume_in_use(name)                        True while some sandbox holds it (`volume rm` refuses then)
+
+Overlay: mount the lowerdirs with `RunImage.overlay_options` (("userxattr",): opaque directories are
+marked with `user.overlay.opaque`, whiteouts are 0/0 character devices; valid rootless and as root).
+overlayfs needs two lowerdirs for a read-only mount without upperdir: add an empty directory below
+when `len(lowerdirs) == 1`.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from pysandbox.types import UserError
+from pysandbox.images.volumes import use_volume, volume_in_use, volume_path
+from pysandbox.types import EXIT_RUN_FAILURE, UserError
+
+__all__ = [
+    "ImageConfig",
+    "RunImage",
+    "image_config",
+    "open_for_run",
+    "resolve_command",
+    "use_image",
+    "use_volume",
+    "volume_in_use",
+    "volume_path",
+]
+
+OVERLAY_OPTIONS: tuple[str, ...] = ("userxattr",)
 
 
 @dataclass(frozen=True)
@@ -23,6 +49,8 @@ class ImageConfig:
     workdir: str | None = None
     user: str | None = None
     labels: dict[str, str] = field(default_factory=dict)
+    exposed_ports: tuple[str, ...] = ()
+    stop_signal: str | None = None
 
 
 @dataclass(frozen=True)
@@ -31,15 +59,97 @@ class RunImage:
     image_id: str
     lowerdirs: tuple[Path, ...]  # top layer first, as overlayfs lowerdir= wants them
     config: ImageConfig
+    overlay_options: tuple[str, ...] = OVERLAY_OPTIONS  # add these to the overlay mount options
+    chain_ids: tuple[str, ...] = ()  # bottom first; what use_image() holds
+
+
+def _strs(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):  # tolerated: some tools write a string for a one-element list
+        return (value,)
+    if isinstance(value, list):
+        return tuple(str(v) for v in value)
+    return ()
+
+
+def image_config(config: dict[str, Any]) -> ImageConfig:
+    """The runtime part of an image config JSON (its "config" object)."""
+    c = config.get("config") or {}
+    if not isinstance(c, dict):
+        c = {}
+    labels = c.get("Labels") or {}
+    ports = c.get("ExposedPorts") or {}
+    return ImageConfig(
+        entrypoint=_strs(c.get("Entrypoint")),
+        cmd=_strs(c.get("Cmd")),
+        env=_strs(c.get("Env")),
+        workdir=c.get("WorkingDir") or None,
+        user=c.get("User") or None,
+        labels={str(k): str(v) for k, v in labels.items()} if isinstance(labels, dict) else {},
+        exposed_ports=tuple(sorted(str(p) for p in ports)) if isinstance(ports, dict) else (),
+        stop_signal=c.get("StopSignal") or None,
+    )
 
 
 def open_for_run(ref: str) -> RunImage:
-    raise UserError(f"image {ref!r} not found: the image store is not available yet; use --rootfs DIR")
+    """Resolve `ref` in the store: verified config plus the layer directories, top first."""
+    from pysandbox.images.records import Layout
+
+    layout = Layout()
+    try:
+        rec = layout.resolve(ref)
+        config = json.loads(layout.read_blob(rec.id))
+        if not isinstance(config, dict):
+            raise UserError(f"image {ref!r}: its config is not an object: re-import the image")
+        lowers = []
+        for lay in reversed(rec.layers):
+            if not layout.has_layer(lay.chain_id):
+                raise UserError(
+                    f"image {ref!r}: layer {lay.chain_id[7:19]} is missing: pull or import it again"
+                )
+            lowers.append(layout.layer_rootfs(lay.chain_id))
+    except UserError as exc:
+        raise UserError(str(exc), EXIT_RUN_FAILURE) from None
+    return RunImage(
+        ref=ref,
+        image_id=rec.id,
+        lowerdirs=tuple(lowers),
+        config=image_config(config),
+        chain_ids=tuple(lay.chain_id for lay in rec.layers),
+    )
+
+
+@contextlib.contextmanager
+def use_image(image: RunImage) -> Iterator[None]:
+    """Hold the image's layers (shared flocks) so that `image rm`/`prune` keep them while it runs."""
+    from pysandbox.images.records import Layout
+
+    try:
+        with Layout().use_layers(image.chain_ids):
+            yield
+    except UserError as exc:
+        if exc.exit_code != EXIT_RUN_FAILURE:
+            raise UserError(str(exc), EXIT_RUN_FAILURE) from None
+        raise
 
 
 def resolve_command(config: ImageConfig, entrypoint: str | None, args: list[str]) -> list[str]:
-    raise UserError("running images is not available yet; use --rootfs DIR")
+    """Docker's rules: ENTRYPOINT + CMD; args replace CMD; --entrypoint replaces ENTRYPOINT and drops CMD.
 
-
-def volume_path(name: str, create: bool = True) -> Path:
-    raise UserError(f"volume {name!r}: named volumes are not available yet; bind a directory instead")
+    Shell forms are already `["/bin/sh", "-c", "..."]` in the image config (the builder wrote them
+    so), which is why a shell-form ENTRYPOINT ignores CMD and args: they become `$0 $1...` of sh.
+    `entrypoint=""` clears the ENTRYPOINT (as `docker run --entrypoint ""`)."""
+    if entrypoint is not None:
+        ep = [entrypoint] if entrypoint else []
+        cmd = list(args)
+    else:
+        ep = list(config.entrypoint)
+        cmd = list(args) if args else list(config.cmd)
+    argv = ep + cmd
+    if not argv:
+        raise UserError(
+            "no command to run: the image has no ENTRYPOINT or CMD: give a command after the image",
+            EXIT_RUN_FAILURE,
+        )
+    return argv
