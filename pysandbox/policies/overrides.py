@@ -1,0 +1,152 @@
+"""CLI flags applied to a profile: tightening is always allowed, loosening needs --allow-unsafe.
+
+`apply` returns the new profile and every override (for the audit log: DESIGN.md says each one is
+recorded); an unsafe override without `allow_unsafe` raises SandboxError naming the flag.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, NamedTuple
+
+from pysandbox.policies.model import Profile
+from pysandbox.types import SandboxError
+
+NETWORK_ORDER = {"none": 0, "slirp": 1, "host": 2}  # growing exposure
+SECCOMP_ORDER = {"strict": 0, "default": 1, "unconfined": 2}
+
+
+class Requested(NamedTuple):
+    """What the user asked for on the command line (None: not given)."""
+
+    read_only: bool | None = None
+    user: tuple[int, int | None] | None = None
+    hostname: str | None = None
+    network: str | None = None
+    userns: str | None = None  # "host" to run without a user namespace
+    memory: int | None = None
+    memory_swap: int | None = None
+    cpus: float | None = None
+    pids: int | None = None
+    cap_add: tuple[str, ...] = ()
+    cap_drop: tuple[str, ...] = ()
+    seccomp: str | None = None
+
+
+class Override(NamedTuple):
+    flag: str
+    field: str
+    old: Any
+    new: Any
+    unsafe: bool
+
+    def describe(self) -> str:
+        return f"{self.flag}: {self.field} {self.old!r} -> {self.new!r}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "flag": self.flag,
+            "field": self.field,
+            "old": self.old,
+            "new": self.new,
+            "unsafe": self.unsafe,
+        }
+
+
+class _Builder:
+    def __init__(self, profile: Profile, allow_unsafe: bool) -> None:
+        self.profile = profile
+        self.allow_unsafe = allow_unsafe
+        self.overrides: list[Override] = []
+
+    def change(self, flag: str, path: str, new: Any, unsafe: bool) -> None:
+        old = _get(self.profile, path)
+        if old == new:
+            return
+        if unsafe and not self.allow_unsafe:
+            raise SandboxError(
+                f"{flag} loosens profile {self.profile.name!r} ({path}: {_show(old)} -> {_show(new)}): "
+                "pass --allow-unsafe to accept it (the override is audited)"
+            )
+        self.overrides.append(Override(flag, path, old, new, unsafe))
+        self.profile = _set(self.profile, path, new)
+
+
+def _get(obj: Any, path: str) -> Any:
+    for part in path.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+def _set(obj: Any, path: str, value: Any) -> Any:
+    head, _, rest = path.partition(".")
+    if not rest:
+        return dataclasses.replace(obj, **{head: value})
+    return dataclasses.replace(obj, **{head: _set(getattr(obj, head), rest, value)})
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, tuple):
+        return "[" + ", ".join(map(str, value)) + "]"
+    return "unset" if value is None else str(value)
+
+
+def _looser_limit(old: float | None, new: float | None) -> bool:
+    return old is not None and (new is None or new > old)
+
+
+def _cap(name: str) -> str:
+    upper = name.strip().upper()
+    return upper[4:] if upper.startswith("CAP_") else upper
+
+
+def apply(profile: Profile, req: Requested, allow_unsafe: bool = False) -> tuple[Profile, list[Override]]:
+    b = _Builder(profile, allow_unsafe)
+    if req.read_only:
+        b.change("--read-only", "filesystem.read_only_root", True, unsafe=False)
+    if req.user is not None:
+        uid, gid = req.user
+        gid = uid if gid is None else gid
+        p = b.profile.user
+        b.change("--user", "user.uid", uid, unsafe=uid == 0 and p.uid != 0)
+        b.change("--user", "user.gid", gid, unsafe=gid == 0 and p.gid != 0)
+    if req.hostname is not None:
+        b.change("--hostname", "hostname", req.hostname, unsafe=False)
+    if req.network is not None:
+        if req.network not in NETWORK_ORDER:
+            raise SandboxError(f"unknown network mode {req.network!r}: use none, slirp or host")
+        looser = NETWORK_ORDER[req.network] > NETWORK_ORDER[b.profile.network.mode]
+        b.change("--network", "network.mode", req.network, unsafe=looser)
+        if req.network == "host":
+            b.change("--network", "namespaces.net", False, unsafe=True)
+    if req.userns is not None:
+        if req.userns != "host":
+            raise SandboxError(f"unknown --userns mode {req.userns!r}: the only mode is host")
+        b.change("--userns", "idmap.mode", "host", unsafe=True)
+    for flag, path, value in (
+        ("--memory", "limits.memory", req.memory),
+        ("--memory-swap", "limits.memory_swap", req.memory_swap),
+        ("--cpus", "limits.cpus", req.cpus),
+        ("--pids-limit", "limits.pids", req.pids),
+    ):
+        if value is not None:
+            b.change(flag, path, value, unsafe=_looser_limit(_get(b.profile, path), value))
+    _capabilities(b, req)
+    if req.seccomp is not None:
+        rank_old = SECCOMP_ORDER.get(b.profile.seccomp.profile, 1)
+        rank_new = SECCOMP_ORDER.get(req.seccomp)
+        unsafe = rank_new is None or rank_new > rank_old  # a custom file cannot be ranked: treat as looser
+        b.change("--security-opt seccomp", "seccomp.profile", req.seccomp, unsafe=unsafe)
+    return b.profile, b.overrides
+
+
+def _capabilities(b: _Builder, req: Requested) -> None:
+    keep = list(b.profile.capabilities.keep)
+    drop = {_cap(c) for c in req.cap_drop}
+    if drop:
+        kept = () if "ALL" in drop else tuple(c for c in keep if c not in drop)
+        b.change("--cap-drop", "capabilities.keep", kept, unsafe=False)
+        keep = list(kept)
+    added = [_cap(c) for c in req.cap_add if _cap(c) not in keep]
+    if added:
+        b.change("--cap-add", "capabilities.keep", tuple(keep + added), unsafe=True)

@@ -1,0 +1,145 @@
+"""PID 1 of the sandbox: builds the root, starts the workload, forwards signals, reaps, reports.
+
+Runs in a forked copy of the launcher (no exec), so everything it needs is imported before the
+fork: after pivot_root the host's Python library is out of reach. It is made non-dumpable, so a
+workload without CAP_SYS_PTRACE cannot read its memory or fds through /proc/1.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import signal
+import socket
+from typing import Any, NamedTuple
+
+from pysandbox.sandbox import harden, libc, mounts, network
+from pysandbox.sandbox.mounts import FsPlan, MountError, Sources
+from pysandbox.sandbox.spec import DEFAULT_PATH, FORWARDED_SIGNALS
+
+SIGNALS = tuple(getattr(signal, name) for name in FORWARDED_SIGNALS)
+RESET_SIGNALS = (*SIGNALS, signal.SIGPIPE, signal.SIGXFSZ, signal.SIGCHLD)
+
+
+class InitPlan(NamedTuple):
+    argv: tuple[str, ...]
+    env: dict[str, str]
+    workdir: str
+    hostname: str | None  # set when the sandbox has its own UTS namespace
+    network: str | None  # mode passed to network.setup_inside when it has its own netns
+    fs: FsPlan | None  # None without a mount namespace
+    prepared: Any  # harden.Prepared
+
+
+class _Workload:
+    pid = 0
+    pending: list[int] = []
+
+    @classmethod
+    def forward(cls, signum: int, _frame: object) -> None:
+        if cls.pid:
+            try:
+                os.kill(cls.pid, signum)
+            except ProcessLookupError:
+                pass
+        else:
+            cls.pending.append(signum)
+
+
+def send(sock: socket.socket, message: str) -> None:
+    """One datagram to the launcher (write(2): a seccomp profile may well refuse sendto)."""
+    try:
+        os.write(sock.fileno(), message.encode(errors="replace")[:4000])
+    except OSError:
+        pass
+
+
+def run_init(sock: socket.socket, plan: InitPlan, src: Sources) -> int:
+    """The body of PID 1; returns its exit code (the workload's, docker-style)."""
+    libc.prctl(libc.PR_SET_PDEATHSIG, signal.SIGKILL)
+    for sig in SIGNALS:
+        signal.signal(sig, _Workload.forward)
+    os.setsid()  # no controlling terminal: TIOCSTI cannot push input to the host's shell
+    try:
+        _setup(plan, src)
+    except MountError as exc:
+        send(sock, f"F{exc}")
+        return 125
+    except OSError as exc:
+        where = f" ({exc.filename})" if exc.filename else ""
+        send(sock, f"Fcannot set up the sandbox: {exc.strerror}{where}")
+        return 125
+    libc.prctl(libc.PR_SET_DUMPABLE, 0)
+    send(sock, "R")
+    try:
+        go = sock.recv(16)
+    except OSError:
+        go = b""
+    if go != b"S":
+        return 125  # the launcher is gone or gave up
+    return _start_and_reap(sock, plan)
+
+
+def _setup(plan: InitPlan, src: Sources) -> None:
+    if plan.network is not None:
+        network.setup_inside(plan.network)
+    if plan.hostname is not None:
+        libc.sethostname(plan.hostname)
+    if plan.fs is not None:
+        mounts.build(plan.fs, src)
+    _ensure_workdir(plan.workdir)
+
+
+def _ensure_workdir(workdir: str) -> None:
+    try:
+        os.stat(workdir)
+        return
+    except FileNotFoundError:
+        pass
+    try:
+        os.makedirs(workdir, 0o755)
+    except OSError as exc:
+        raise MountError(f"working directory {workdir} does not exist in the sandbox and cannot be created: "
+                         f"{exc.strerror}") from None  # fmt: skip
+
+
+def _start_and_reap(sock: socket.socket, plan: InitPlan) -> int:
+    """Confine ourselves as the workload will be, then spawn it (vfork+exec: no copy of this
+    process) and reap until it exits. PID 1 thus runs with the workload's user, capabilities,
+    no_new_privs and seccomp filter too, and nothing Python-level runs in the workload's process."""
+    try:
+        os.chdir(plan.workdir)
+    except OSError as exc:
+        send(sock, f"Fcannot enter the working directory {plan.workdir}: {exc.strerror}")
+        return 125
+    os.environ["PATH"] = plan.env.get("PATH", DEFAULT_PATH)  # posix_spawnp searches our own PATH
+    try:
+        harden.apply(plan.prepared)
+    except BaseException as exc:  # a restriction that cannot be applied: the workload must not start
+        send(sock, f"Fcannot apply the profile's restrictions: {exc}")
+        return 125
+    try:
+        pid = os.posix_spawnp(plan.argv[0], list(plan.argv), plan.env, setsigmask=(), setsigdef=RESET_SIGNALS)
+    except OSError as exc:
+        err = exc.errno or errno.EIO
+        send(sock, f"E{err} {exc.strerror}")
+        return 127 if err in (errno.ENOENT, errno.ENOTDIR) else 126
+    _Workload.pid = pid
+    for signum in _Workload.pending:
+        _Workload.forward(signum, None)
+    code = os.waitstatus_to_exitcode(_wait_for(pid))
+    signum = -code if code < 0 else 0
+    code = 128 + signum if code < 0 else code
+    send(sock, f"X{code} {signum}")
+    return code
+
+
+def _wait_for(pid: int) -> int:
+    """Reap every child (orphans are re-parented to us) until the workload exits."""
+    while True:
+        try:
+            child, status = os.wait()
+        except ChildProcessError:
+            return 0
+        if child == pid:
+            return status

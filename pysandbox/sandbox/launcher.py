@@ -1,0 +1,417 @@
+"""The fork/unshare protocol between the launcher (L), the namespace holder (A) and PID 1 (B).
+
+  L forks A.  A: PR_SET_PDEATHSIG, closes every inherited fd, unshares the user, mount, pid, net,
+  ipc and uts namespaces, says "U".  L writes uid_map/gid_map (newuidmap/newgidmap for subordinate
+  ranges), adds A to the cgroup, attaches the network, and (as root) sends the idmapped rootfs and
+  the bind sources as detached mount trees with "G".  A becomes root inside, unshares the cgroup
+  namespace, forks B (PID 1 of the new pid namespace) and reports B's pid.  B builds the root,
+  pivots, says "R"; L records `start` durably and answers "S"; B forks and execs the workload C,
+  reaps, forwards signals, and reports "X status signal" (or "E errno" when exec failed).
+
+Messages are short ASCII datagrams on one SOCK_SEQPACKET pair; "F reason" at any point is a setup
+failure (exit 125). A and B die with their parent (PR_SET_PDEATHSIG), and everything else in the
+sandbox dies with B (pid namespace teardown).
+"""
+
+from __future__ import annotations
+
+import errno
+import gc
+import os
+import signal
+import socket
+import sys
+from collections.abc import Callable
+from types import FrameType
+from typing import Any, NamedTuple
+
+from pysandbox.sandbox import idmap, libc, mounts, names
+from pysandbox.sandbox.idmap import IdMap
+from pysandbox.sandbox.init import SIGNALS, InitPlan, run_init
+from pysandbox.sandbox.mounts import FsPlan, Sources
+from pysandbox.types import SandboxError
+
+_NS_FLAGS = (
+    ("user", libc.CLONE_NEWUSER),
+    ("mount", libc.CLONE_NEWNS),
+    ("pid", libc.CLONE_NEWPID),
+    ("net", libc.CLONE_NEWNET),
+    ("ipc", libc.CLONE_NEWIPC),
+    ("uts", libc.CLONE_NEWUTS),
+)
+
+
+class Result:
+    """How a sandbox ended. `status` is docker-style: the workload's exit code, 128+N when it was
+    killed by signal N (then `signal` is N), 126/127 when it could not be executed (`error` says why)."""
+
+    def __init__(
+        self,
+        status: int,
+        signal: int | None,
+        name: str,
+        sandbox_id: str,
+        duration: float,
+        error: str | None = None,
+    ) -> None:
+        self.status = status
+        self.signal = signal
+        self.name = name
+        self.sandbox_id = sandbox_id
+        self.duration = duration  # seconds
+        self.error = error
+        self.kept: str | None = None  # the overlay upper dir kept with keep=True
+        self.notes: list[str] = []  # limit hits to tell the user
+        self.stats: Any = None  # cgroups.CgroupStats, when the sandbox had a cgroup
+
+    def __repr__(self) -> str:
+        return f"Result(status={self.status}, signal={self.signal}, name={self.name!r}, error={self.error!r})"
+
+
+class Launch(NamedTuple):
+    """Everything the children need, computed in the launcher before the first fork."""
+
+    flags: int  # namespaces A unshares (cgroup comes later)
+    cgroup_ns: bool
+    idmap: IdMap | None  # None: the host's user namespace
+    root_mode: bool  # launcher is root with a user namespace: it opens and idmaps the trees
+    lease: names.Lease
+    init: InitPlan
+    keep_dir: str | None
+    stdio: tuple[int, int, int]
+    parent: int
+
+
+class _Forwarder:
+    """Forwards the usual termination signals from the launcher to the sandbox's PID 1."""
+
+    def __init__(self) -> None:
+        self.target = 0
+        self.pending: list[int] = []
+        self.saved: dict[int, Any] = {}
+
+    def install(self) -> None:
+        for sig in SIGNALS:
+            self.saved[sig] = signal.signal(sig, self._handle)
+
+    def restore(self) -> None:
+        for sig, handler in self.saved.items():
+            signal.signal(sig, handler)
+        self.saved.clear()
+
+    def set_target(self, pid: int) -> None:
+        self.target = pid
+        for sig in self.pending:
+            self._handle(sig, None)
+        self.pending.clear()
+
+    def _handle(self, signum: int, _frame: FrameType | None) -> None:
+        if not self.target:
+            self.pending.append(signum)
+            return
+        try:
+            os.kill(self.target, signum)
+        except ProcessLookupError:
+            pass
+
+
+def unshare_failure(exc: OSError, flags: int) -> str:
+    """A one-line reason for a refused unshare, naming the sysctl that explains it."""
+    checks = (
+        ("/proc/sys/kernel/unprivileged_userns_clone", "0", "kernel.unprivileged_userns_clone=0",
+         "sysctl -w kernel.unprivileged_userns_clone=1"),
+        ("/proc/sys/user/max_user_namespaces", "0", "user.max_user_namespaces=0",
+         "sysctl -w user.max_user_namespaces=15000"),
+        ("/proc/sys/kernel/apparmor_restrict_unprivileged_userns", "1",
+         "kernel.apparmor_restrict_unprivileged_userns=1",
+         "sysctl -w kernel.apparmor_restrict_unprivileged_userns=0 or an AppArmor profile for pysandbox"),
+    )  # fmt: skip
+    if flags & libc.CLONE_NEWUSER:
+        for path, bad, what, fix in checks:
+            try:
+                with open(path) as fh:
+                    value = fh.read().strip()
+            except OSError:
+                continue
+            if value == bad:
+                return f"user namespaces are disabled: sysctl {what}: enable them with `{fix}`"
+        if exc.errno == 28:  # ENOSPC
+            return "too many user namespaces: raise sysctl user.max_user_namespaces"
+    return (
+        f"the kernel refused to create the sandbox's namespaces: {exc.strerror}: "
+        "check that namespaces are enabled"
+    )
+
+
+def _fail(sock: socket.socket, message: str) -> None:
+    try:
+        sock.send(("F" + message).encode(errors="replace")[:4000])
+    except OSError:
+        pass
+
+
+def _detach(sock: socket.socket, launch: Launch) -> None:
+    """First steps of the sandbox side: die with the launcher, keep only stdio and our socket."""
+    gc.disable()  # a collected file object of the caller could close one of our fds
+    libc.prctl(libc.PR_SET_PDEATHSIG, signal.SIGKILL)
+    for sig in SIGNALS:
+        signal.signal(sig, signal.SIG_IGN)  # the launcher forwards these to PID 1, which handles them
+    if launch.stdio != (0, 1, 2):
+        copies = [os.dup(fd) for fd in launch.stdio]
+        for target, fd in enumerate(copies):
+            os.dup2(fd, target)
+    libc.close_fds_except([sock.fileno(), *getattr(launch.init.prepared, "keep_fds", ())])
+
+
+def _prepare(sock: socket.socket, launch: Launch) -> Sources | None:
+    """After "G": the mount sources, root inside, the cgroup namespace. None on failure (reported)."""
+    try:
+        msg, fds, _, _ = socket.recv_fds(sock, 16, 64)
+    except OSError:
+        return None
+    if msg != b"G":
+        return None  # the launcher gave up (or died: PR_SET_PDEATHSIG is on its way)
+    try:
+        src = _open_sources(launch, fds)
+        _become_root(launch)
+        if launch.cgroup_ns:
+            libc.unshare(libc.CLONE_NEWCGROUP)
+    except OSError as exc:
+        where = f" ({exc.filename})" if exc.filename else ""
+        _fail(sock, f"cannot prepare the sandbox: {exc.strerror}{where}")
+        return None
+    return src
+
+
+def _child_direct(sock: socket.socket, launch: Launch) -> int:
+    """PID 1 cloned straight into the new namespaces (single-threaded launcher)."""
+    _detach(sock, launch)
+    src = _prepare(sock, launch)
+    if src is None:
+        return 125
+    return run_init(sock, launch.init, src)
+
+
+def _child_a(sock: socket.socket, launch: Launch) -> int:
+    """A (multi-threaded launcher): unshares, becomes root inside, forks PID 1 and waits for it."""
+    _detach(sock, launch)
+    if os.getppid() != launch.parent:
+        return 125
+    try:
+        libc.unshare(launch.flags)
+    except OSError as exc:
+        _fail(sock, unshare_failure(exc, launch.flags))
+        return 125
+    sock.send(b"U")
+    src = _prepare(sock, launch)
+    if src is None:
+        return 125
+    pid = os.fork()
+    if pid == 0:
+        code = 125
+        try:
+            code = run_init(sock, launch.init, src)
+        except BaseException as exc:
+            _fail(sock, f"sandbox init failed: {type(exc).__name__}: {exc}")
+        finally:
+            os._exit(code)
+    sock.send(f"P{pid}".encode())
+    sock.close()
+    while True:
+        try:
+            _, status = os.waitpid(pid, 0)
+            break
+        except ChildProcessError:
+            return 125
+    code = os.waitstatus_to_exitcode(status)
+    return 128 - code if code < 0 else code
+
+
+def _open_sources(launch: Launch, fds: list[int]) -> Sources:
+    fs = launch.init.fs
+    src = Sources()
+    if fs is None:
+        return src
+    src.staging = os.open(launch.lease.directory, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+    if launch.keep_dir is not None:
+        src.upper = os.open(os.path.join(launch.keep_dir, "upper"), os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+        src.work = os.open(os.path.join(launch.keep_dir, "work"), os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+    if launch.root_mode:
+        n = len(fs.layers)
+        src.layers, src.binds = fds[:n], fds[n:]
+    else:
+        src.layers, src.binds = mounts.open_sources(fs)
+    return src
+
+
+def _become_root(launch: Launch) -> None:
+    m = launch.idmap
+    if m is None or m.kind == "single":
+        return  # single mapping: we already are the one mapped id; setgroups is denied
+    os.setgroups([])  # drop the host's supplementary groups
+    os.setresgid(0, 0, 0)
+    os.setresuid(0, 0, 0)
+    libc.prctl(libc.PR_SET_PDEATHSIG, signal.SIGKILL)  # a credential change cleared it
+
+
+class Runner:
+    """The launcher's side of one launch (L)."""
+
+    def __init__(
+        self, launch: Launch, forward: bool, attach: Callable[[int], None], forked: Callable[[], None]
+    ) -> None:
+        self.launch = launch
+        self.forked = forked  # right after the first fork (harden.watch_denials)
+        self.forwarder = _Forwarder() if forward else None
+        self.attach = attach  # cgroup + network, given A's pid, before A goes on
+        self.pid_a = 0
+        self.pid_b = 0
+        self.sock: socket.socket | None = None
+
+    def run(self, before_start: Callable[[int], None]) -> tuple[int, int | None, str | None]:
+        """Runs the sandbox to the end; returns (status, signal, exec error)."""
+        parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self.sock = parent
+        if self.forwarder is not None:
+            self.forwarder.install()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        # Single-threaded: clone PID 1 straight into the namespaces. Otherwise fork A, which
+        # unshares and forks PID 1 (glibc's fork is the only safe one next to other threads).
+        direct = libc.thread_count() == 1
+        try:
+            pid = libc.fork_into_namespaces(self.launch.flags) if direct else os.fork()
+        except OSError as exc:
+            raise SandboxError(unshare_failure(exc, self.launch.flags)) from None
+        if pid == 0:
+            code = 125
+            try:
+                parent.close()
+                code = _child_direct(child, self.launch) if direct else _child_a(child, self.launch)
+            except BaseException as exc:
+                _fail(child, f"sandbox setup failed: {type(exc).__name__}: {exc}")
+            finally:
+                os._exit(code)
+        self.pid_a = pid
+        child.close()
+        self.forked()
+        if direct:
+            self.pid_b = pid
+            if self.forwarder is not None:
+                self.forwarder.set_target(pid)
+        else:
+            msg = self._recv()
+            if msg != b"U":
+                self._unexpected(msg)
+        self._configure(pid)
+        while True:  # B may report "R" before A reports B's pid: take them in any order
+            msg = self._recv()
+            kind, body = msg[:1], msg[1:].decode(errors="replace")
+            if kind == b"P":
+                self.pid_b = int(body)
+                if self.forwarder is not None:
+                    self.forwarder.set_target(self.pid_b)
+            elif kind == b"R":
+                before_start(self.pid_b)
+                parent.send(b"S")
+            elif kind == b"X":
+                status, _, signum = body.partition(" ")
+                return int(status), int(signum) or None, None
+            elif kind == b"E":
+                err, _, reason = body.partition(" ")
+                code = 127 if err.isdigit() and int(err) in (errno.ENOENT, errno.ENOTDIR) else 126
+                return code, None, reason or "cannot execute"
+            else:
+                self._unexpected(msg)
+
+    def _configure(self, pid: int) -> None:
+        """Between "U" and "G": id maps, cgroup, network, and (as root) the mount trees."""
+        launch = self.launch
+        fds: list[int] = []
+        try:
+            if launch.idmap is not None:
+                idmap.write(pid, launch.idmap)
+            self.attach(pid)
+            if launch.root_mode and launch.init.fs is not None:
+                fds = self._root_trees(pid, launch.init.fs)
+            assert self.sock is not None
+            socket.send_fds(self.sock, [b"G"], fds)
+        finally:
+            for fd in fds:
+                os.close(fd)
+
+    def _root_trees(self, pid: int, fs: FsPlan) -> list[int]:
+        """As root: detached trees of the layers (idmapped into the sandbox) and of the bind sources."""
+        userns = os.open(f"/proc/{pid}/ns/user", os.O_RDONLY | os.O_CLOEXEC)
+        trees: list[int] = []
+        try:
+            for path in fs.layers:
+                try:
+                    trees.append(mounts.clone_tree(path, libc.MOUNT_ATTR_RDONLY, userns))
+                except OSError as exc:
+                    raise SandboxError(
+                        f"cannot idmap the root filesystem {path} for the sandbox's user namespace: "
+                        f"{exc.strerror}: its filesystem may not support idmapped mounts; "
+                        "--userns=host --allow-unsafe runs it without a user namespace (audited)"
+                    ) from None
+            for v in fs.volumes:
+                # A named volume is pysandbox's storage: idmapped like the rootfs, so that the
+                # sandbox's root owns it whatever its id range; a host path keeps its ownership.
+                try:
+                    trees.append(mounts.clone_tree(v.source, mounts.bind_attrs(v), userns if v.name else -1))
+                except OSError as exc:
+                    raise SandboxError(f"cannot bind {v.source}: {exc.strerror}") from None
+        except BaseException:
+            for fd in trees:
+                os.close(fd)
+            raise
+        finally:
+            os.close(userns)
+        return trees
+
+    def _recv(self) -> bytes:
+        assert self.sock is not None
+        return self.sock.recv(4096)
+
+    def _unexpected(self, msg: bytes) -> None:
+        if msg.startswith(b"F"):
+            raise SandboxError(msg[1:].decode(errors="replace"))
+        status = self._reap()
+        detail = f" (exit status {status})" if status is not None else ""
+        raise SandboxError(f"the sandbox stopped during set-up{detail}")
+
+    def _reap(self) -> int | None:
+        if not self.pid_a:
+            return None
+        pid, self.pid_a = self.pid_a, 0
+        try:
+            _, status = os.waitpid(pid, 0)
+        except ChildProcessError:
+            return None
+        return os.waitstatus_to_exitcode(status)
+
+    def close(self) -> None:
+        """Kills what is left (only on an error path: A has exited otherwise) and reaps A."""
+        if self.pid_a:
+            try:
+                os.kill(self.pid_a, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self._reap()
+        if self.sock is not None:
+            self.sock.close()
+            self.sock = None
+        if self.forwarder is not None:
+            self.forwarder.restore()
+
+    def wait(self) -> None:
+        """After the final report: A exits as soon as B has."""
+        self._reap()
+
+
+def namespace_flags(namespaces: Any, userns: bool) -> int:
+    flags = 0
+    for name, flag in _NS_FLAGS:
+        if getattr(namespaces, name) and (name != "user" or userns):
+            flags |= flag
+    return flags

@@ -1,0 +1,177 @@
+"""RunSpec: everything one launch needs, and the parsers for the flags that build it.
+
+Shared by the CLI (`cli_run`) and the Python API (`sandbox.api`), so both reject bad input with
+the same one-line messages.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import NamedTuple
+
+from pysandbox.policies.model import Profile
+from pysandbox.types import SandboxError
+
+DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+FORWARDED_SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2")
+
+
+class Volume(NamedTuple):
+    """`-v SRC:DST[:ro|rw]`: a bind of a host path, or of a named volume's data directory."""
+
+    source: str  # absolute host path (named volumes are resolved to their directory)
+    target: str  # absolute path inside the sandbox
+    read_only: bool = False
+    name: str | None = None  # set for a named volume
+
+    @property
+    def spec(self) -> str:
+        mode = ":ro" if self.read_only else ""
+        return f"{self.name or self.source}:{self.target}{mode}"
+
+
+class Tmpfs(NamedTuple):
+    target: str
+    size: int | None = None  # bytes
+    mode: int = 0o1777
+
+
+class RunSpec(NamedTuple):
+    profile: Profile
+    argv: tuple[str, ...]
+    rootfs: str | None = None  # a directory used as the overlay's only lower layer
+    lowerdirs: tuple[str, ...] = ()  # image layers, top first (instead of rootfs)
+    volumes: tuple[Volume, ...] = ()
+    tmpfs: tuple[Tmpfs, ...] = ()
+    env: tuple[tuple[str, str], ...] = ()  # applied over the defaults, in order
+    workdir: str = "/"
+    name: str | None = None
+    keep: bool = False
+    publish: tuple[str, ...] = ()
+    forward_signals: bool = False
+    allow_unsafe: bool = False
+    image: str | None = None
+    overrides: tuple[str, ...] = ()  # audit: what the CLI changed in the profile
+
+    @property
+    def layers(self) -> tuple[str, ...]:
+        return self.lowerdirs or ((self.rootfs,) if self.rootfs else ())
+
+
+def fail(message: str) -> SandboxError:
+    return SandboxError(message)
+
+
+def check_target(target: str, what: str) -> str:
+    if not target.startswith("/"):
+        raise fail(f"{what} target {target!r} is not an absolute path: write it as /{target.lstrip('./')}")
+    norm = os.path.normpath(target)
+    if norm.startswith("//"):
+        norm = "/" + norm.lstrip("/")
+    if norm == "/" or norm == "/proc" or norm.startswith("/proc/"):
+        raise fail(f"{what} target {target!r} is not allowed: mount somewhere other than / and /proc")
+    return norm
+
+
+def parse_volume(text: str) -> Volume:
+    """`SRC:DST[:ro|rw]`; SRC without a `/` is a named volume (resolved later)."""
+    parts = text.split(":")
+    if len(parts) not in (2, 3) or not parts[0] or not parts[1]:
+        raise fail(f"bad volume {text!r}: use -v SRC:DST[:ro|rw] with an absolute DST")
+    mode = parts[2] if len(parts) == 3 else "rw"
+    options = [o for o in mode.split(",") if o]
+    unknown = [o for o in options if o not in ("ro", "rw")]
+    if unknown or ("ro" in options and "rw" in options):
+        raise fail(f"bad volume {text!r}: unknown mode {mode!r}, use ro or rw")
+    target = check_target(parts[1], f"volume {text!r}:")
+    source = parts[0]
+    if "/" not in source and not source.startswith("."):
+        return Volume(source="", target=target, read_only="ro" in options, name=source)
+    return Volume(source=os.path.abspath(source), target=target, read_only="ro" in options)
+
+
+_SIZE_UNITS = {"": 1, "b": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
+
+
+def parse_size(text: str, what: str) -> int:
+    raw = text.strip().lower()
+    unit = raw[-1:] if raw[-1:] in ("k", "m", "g", "b") else ""
+    number = raw[: len(raw) - len(unit)]
+    if not number.isdigit():
+        raise fail(f"bad size {text!r} for {what}: use a number with an optional k, m or g suffix")
+    return int(number) * _SIZE_UNITS[unit]
+
+
+def parse_tmpfs(text: str) -> Tmpfs:
+    """`DST[:size=64m,mode=1777]`."""
+    target, _, opts = text.partition(":")
+    target = check_target(target, f"tmpfs {text!r}:")
+    size, mode = None, 0o1777
+    for opt in filter(None, opts.split(",")):
+        key, _, value = opt.partition("=")
+        if key == "size" and value:
+            size = parse_size(value, f"--tmpfs {text}")
+        elif key == "mode" and value:
+            try:
+                mode = int(value, 8)
+            except ValueError:
+                raise fail(f"bad tmpfs mode {value!r} in {text!r}: use octal, e.g. mode=1777") from None
+            if mode > 0o7777:
+                raise fail(f"bad tmpfs mode {value!r} in {text!r}: use octal, e.g. mode=1777")
+        else:
+            raise fail(f"bad tmpfs option {opt!r} in {text!r}: use size=SIZE and mode=OCTAL")
+    return Tmpfs(target=target, size=size, mode=mode)
+
+
+def parse_env(items: list[str], host: dict[str, str] | os._Environ[str]) -> list[tuple[str, str]]:
+    """`K=V`, or `K` alone for the caller's value (skipped when the caller has none), as docker."""
+    out: list[tuple[str, str]] = []
+    for item in items:
+        key, eq, value = item.partition("=")
+        if not key or "\0" in item:
+            raise fail(f"bad environment variable {item!r}: use -e KEY=VALUE or -e KEY")
+        if eq:
+            out.append((key, value))
+        elif key in host:
+            out.append((key, host[key]))
+    return out
+
+
+def read_env_file(path: str) -> list[str]:
+    """Docker's --env-file: one K=V or K per line, `#` comments and blank lines skipped."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            lines = fh.read().splitlines()
+    except OSError as exc:
+        raise fail(f"cannot read env file {path}: {exc.strerror}: check the path") from None
+    except UnicodeDecodeError:
+        raise fail(f"env file {path} is not UTF-8 text: write it as KEY=VALUE lines") from None
+    return [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
+
+
+def parse_user(text: str) -> tuple[int, int | None]:
+    """`UID[:GID]` with numeric ids (names would need the sandbox's /etc/passwd)."""
+    uid_text, _, gid_text = text.partition(":")
+    try:
+        uid = int(uid_text)
+        gid = int(gid_text) if gid_text else None
+    except ValueError:
+        raise fail(f"bad user {text!r}: use numeric UID[:GID], e.g. --user 1000:1000") from None
+    if uid < 0 or (gid is not None and gid < 0):
+        raise fail(f"bad user {text!r}: ids must not be negative")
+    return uid, gid
+
+
+def build_env(spec: RunSpec, image_env: tuple[str, ...] = ()) -> dict[str, str]:
+    uid = spec.profile.user.uid
+    env = {
+        "PATH": DEFAULT_PATH,
+        "HOME": "/root" if uid == 0 else "/",
+        "TERM": os.environ.get("TERM") or "xterm",
+    }
+    for item in image_env:
+        key, _, value = item.partition("=")
+        if key:
+            env[key] = value
+    env.update(spec.env)
+    return env

@@ -1,0 +1,121 @@
+"""The Python API: Sandbox(profile, ...).run(argv) -> Result, in-process and as an unprivileged user."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import textwrap
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pysandbox.sandbox.api import Result, Sandbox
+from pysandbox.types import SandboxError
+
+from .test_process import _descendants
+
+needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="in-process launches here use the root mode")
+
+
+@pytest.fixture
+def out() -> Iterator[Any]:
+    with tempfile.TemporaryFile("w+") as fh:
+        yield fh
+
+
+def _text(fh: Any) -> str:
+    fh.seek(0)
+    text: str = fh.read()
+    fh.seek(0)
+    fh.truncate()
+    return text
+
+
+@needs_root
+def test_many_launches_from_one_process(busybox_rootfs: Path, out: Any) -> None:
+    box = Sandbox("default", rootfs=busybox_rootfs, stdout=out, stderr=out, env={"GREETING": "hello"})
+    results = [box.run(["/bin/sh", "-c", f"echo $GREETING {i}; exit {i}"]) for i in range(3)]
+    assert [r.status for r in results] == [0, 1, 2]
+    assert _text(out).split("\n")[:3] == ["hello 0", "hello 1", "hello 2"]
+    assert len({r.name for r in results}) == 3 and all(isinstance(r, Result) for r in results)
+    assert all(r.signal is None and r.duration > 0 for r in results)
+    assert _descendants(os.getpid()) == []  # every process of every sandbox was reaped
+
+
+@needs_root
+def test_results_for_signals_and_exec_failures(busybox_rootfs: Path, out: Any) -> None:
+    box = Sandbox("default", rootfs=busybox_rootfs, stdout=out, stderr=out)
+    killed = box.run(["/bin/sh", "-c", "kill -KILL $$"])
+    assert (killed.status, killed.signal) == (137, 9)
+    missing = box.run(["/no/such/program"])
+    assert missing.status == 127 and missing.error is not None and "No such file" in missing.error
+
+
+@needs_root
+def test_caller_fds_do_not_leak(busybox_rootfs: Path, out: Any, tmp_path: Path) -> None:
+    fd = os.open(tmp_path, os.O_RDONLY | os.O_DIRECTORY)
+    os.set_inheritable(fd, True)
+    try:
+        result = Sandbox(rootfs=busybox_rootfs, stdout=out).run(["/bin/ls", "/proc/self/fd"])
+    finally:
+        os.close(fd)
+    assert result.status == 0
+    assert sorted(_text(out).split()) == ["0", "1", "2", "3"]
+
+
+@needs_root
+def test_options_and_overrides(busybox_rootfs: Path, out: Any, tmp_path: Path) -> None:
+    vol = tmp_path / "vol"
+    vol.mkdir()
+    (vol / "in.txt").write_text("from host\n")
+    box = Sandbox("default", rootfs=str(busybox_rootfs), read_only=True, volumes=[f"{vol}:/data:ro"],
+                  tmpfs=["/scratch"], workdir="/scratch", user="1000:1000", hostname="api-box", stdout=out,
+                  stderr=out)  # fmt: skip
+    result = box.run(
+        ["/bin/sh", "-c", "cat /data/in.txt; hostname; id -u; pwd; touch /x 2>/dev/null || echo ro"]
+    )
+    assert result.status == 0, _text(out)
+    assert _text(out).split() == ["from", "host", "api-box", "1000", "/scratch", "ro"]
+    assert [o.flag for o in box.overrides] == ["--read-only", "--user", "--user", "--hostname"]
+    with pytest.raises(SandboxError, match="--allow-unsafe"):
+        Sandbox("strict", network="host")
+    loosened = Sandbox("strict", network="host", allow_unsafe=True)
+    assert loosened.profile.network.mode == "host" and loosened.overrides[0].unsafe
+
+
+def test_api_as_an_unprivileged_user(psb_user: Any, busybox_rootfs: Path) -> None:
+    test_user = psb_user.user
+    script = textwrap.dedent(f"""
+        import json, sys, tempfile
+        from pysandbox.sandbox.api import Sandbox
+        with tempfile.TemporaryFile("w+") as fh:
+            box = Sandbox("default", rootfs={str(busybox_rootfs)!r}, stdout=fh)
+            argv = ["/bin/sh", "-c", "id -u; cat /proc/self/uid_map | wc -l; exit 5"]
+            results = [box.run(argv) for _ in range(2)]
+            fh.seek(0)
+            print(json.dumps({{"status": [r.status for r in results], "out": fh.read()}}))
+    """)
+    done = test_user.run([test_user.python, "-c", script], env={"PYSANDBOX_HOME": str(psb_user.home)})
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    assert data["status"] == [5, 5]
+    assert data["out"].split() == ["0", "2", "0", "2"]  # root inside, the subordinate range mapped too
+
+
+@needs_root
+def test_launch_from_a_multithreaded_program(busybox_rootfs: Path, out: Any) -> None:
+    """Next to other threads the launcher forks an intermediate process (glibc's fork) instead of
+    cloning PID 1 directly; both give the same sandbox."""
+    results: list[Result] = []
+    box = Sandbox(rootfs=busybox_rootfs, stdout=out, hostname="threaded")
+    script = "echo $$ $(hostname); ls /proc | grep -c '^[0-9]'; exit 7"
+    thread = threading.Thread(target=lambda: results.append(box.run(["/bin/sh", "-c", script])))
+    thread.start()
+    thread.join(60)
+    assert [r.status for r in results] == [7]
+    assert _text(out).split() == ["2", "threaded", "4"]  # init, the shell, ls and grep
+    assert _descendants(os.getpid()) == []

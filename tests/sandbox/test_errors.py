@@ -1,0 +1,145 @@
+"""Bad input: a one-line `pysandbox: error:` with cause and fix, exit 125, never a traceback."""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .conftest import Psb, one_line_error
+
+
+def _fails(psb: Psb, *args: str) -> str:
+    done = psb.run(*args)
+    assert done.returncode == 125, (args, done.stdout, done.stderr)
+    return one_line_error(done.stderr)
+
+
+def test_bad_rootfs(psb_mode: Psb, world_dir: Path) -> None:
+    assert "is not a directory" in _fails(psb_mode, "--rootfs", str(world_dir / "missing"), "--", "/bin/true")
+    (world_dir / "file").write_text("x")
+    assert "is not a directory" in _fails(psb_mode, "--rootfs", str(world_dir / "file"), "--", "/bin/true")
+
+
+def test_profile_typos_and_unknown_profiles(psb_mode: Psb, profile_file: Any) -> None:
+    typo = profile_file("namespces: {user: true}\nfilesystem: {read_only_rot: true}\n")
+    line = _fails(psb_mode, "--profile", str(typo), "--", "/bin/true")
+    assert "namespces" in line and "read_only_rot" in line
+    assert "not found" in _fails(psb_mode, "--profile", "no-such-profile", "--", "/bin/true")
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--user", "root", "--", "/bin/true"], "numeric UID"),
+        (["--tmpfs", "/x:color=red", "--", "/bin/true"], "bad tmpfs option"),
+        (["--tmpfs", "relative", "--", "/bin/true"], "not an absolute path"),
+        (["-e", "=value", "--", "/bin/true"], "bad environment variable"),
+        (["--name", "bad name!", "--", "/bin/true"], "bad sandbox name"),
+        (["--memory", "lots", "--", "/bin/true"], "bad size"),
+        (["--network", "bridge", "--", "/bin/true"], "unknown network mode"),
+        (["--rootfs"], "needs a value"),
+        (["--"], "no command to run"),
+        (["--env-file", "/no/such/file", "--", "/bin/true"], "cannot read env file"),
+    ],
+)
+def test_bad_flags(psb_self: Psb, args: list[str], expected: str) -> None:
+    assert expected in _fails(psb_self, *args)
+
+
+def test_unsafe_overrides_need_allow_unsafe(psb_mode: Psb) -> None:
+    r = str(psb_mode.rootfs)
+    line = _fails(psb_mode, "--profile", "strict", "--user", "0", "--rootfs", r, "--", "/bin/true")
+    assert "--allow-unsafe" in line and "user.uid" in line
+    line = _fails(psb_mode, "--network", "host", "--rootfs", r, "--", "/bin/true")
+    assert "--allow-unsafe" in line
+    line = _fails(
+        psb_mode, "--profile", "strict", "-v", "/etc:/host-etc:ro", "--rootfs", r, "--", "/bin/true"
+    )
+    assert "/etc" in line
+
+
+def test_userns_host_needs_root(psb_mode: Psb) -> None:
+    if psb_mode.mode == "root":
+        done = psb_mode.run(
+            "--userns",
+            "host",
+            "--allow-unsafe",
+            "--rootfs",
+            str(psb_mode.rootfs),
+            "--",
+            "/bin/sh",
+            "-c",
+            "cat /proc/self/uid_map",
+        )
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.split() == ["0", "0", "4294967295"]
+    else:
+        assert "needs root" in _fails(psb_mode, "--userns", "host", "--allow-unsafe", "--", "/bin/true")
+
+
+def test_disabled_user_namespaces_are_named(test_user: Any) -> None:
+    """With user.max_user_namespaces=0 the error names the sysctl and how to fix it."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root to build the restricted user namespace for the test user")
+    libc = ctypes.CDLL(None, use_errno=True)
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - child
+        try:
+            os.close(r)
+            os.dup2(w, 2)
+            os.setgroups([])
+            os.setresgid(test_user.gid, test_user.gid, test_user.gid)
+            os.setresuid(test_user.uid, test_user.uid, test_user.uid)
+            libc.prctl(4, 1, 0, 0, 0)  # dumpable again, so that we may write our own id maps
+            if libc.unshare(0x10000000) != 0:
+                os._exit(90)
+            for name, text in (("setgroups", "deny"), ("uid_map", f"{test_user.uid} {test_user.uid} 1"),
+                               ("gid_map", f"{test_user.gid} {test_user.gid} 1")):  # fmt: skip
+                Path(f"/proc/self/{name}").write_text(text)
+            Path("/proc/sys/user/max_user_namespaces").write_text("0")
+            os.chdir(test_user.home)
+            env = {"PATH": "/usr/bin:/bin", "PYSANDBOX_HOME": str(test_user.home / "psbhome"), "HOME": "/"}
+            os.execve(test_user.python, [test_user.python, "-m", "pysandbox", "run", "--", "/bin/true"], env)
+        finally:
+            os._exit(91)
+    os.close(w)
+    with os.fdopen(r) as fh:
+        stderr = fh.read()
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 125, stderr
+    line = one_line_error(stderr)
+    assert "user namespaces are disabled: sysctl user.max_user_namespaces=0" in line
+    assert "sysctl -w user.max_user_namespaces=" in line
+
+
+def test_unmapped_user_is_refused(psb_mode: Psb) -> None:
+    line = _fails(psb_mode, "--user", "70000", "--rootfs", str(psb_mode.rootfs), "--", "/bin/true")
+    assert "uid 70000 is not mapped" in line and "/etc/subuid" in line
+
+
+def test_rootfs_that_cannot_be_idmapped_names_the_opt_in(busybox_rootfs: Path, world_dir: Path) -> None:
+    """As root, a rootfs on a filesystem without idmapped-mount support (overlayfs) is refused with
+    a message naming --userns=host; with it (and --allow-unsafe) the sandbox runs."""
+    if os.geteuid() != 0:
+        pytest.skip("the idmapped rootfs is the root launcher's path")
+    upper, work, merged = (world_dir / d for d in ("upper", "work", "merged"))
+    for d in (upper, work, merged):
+        d.mkdir()
+    psb = f"{sys.executable} -m pysandbox run"
+    script = (
+        f"mount -t overlay overlay -o lowerdir={busybox_rootfs},upperdir={upper},workdir={work} {merged} && "
+        f"{psb} --rootfs {merged} -- /bin/true; echo status=$?; "
+        f"{psb} --userns host --allow-unsafe --rootfs {merged} -- /bin/true; echo status=$?"
+    )
+    done = subprocess.run(["unshare", "--mount", "--propagation", "private", "sh", "-c", script],
+                          capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert done.stdout.split() == ["status=125", "status=0"], (done.stdout, done.stderr)
+    line = one_line_error(done.stderr)
+    assert "cannot idmap the root filesystem" in line and "--userns=host" in line
