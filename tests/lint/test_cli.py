@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 from pathlib import Path
+from typing import Any
 
 BAD = "FROM debian\nRUN apt-get install curl\n"
 CLEAN = "FROM debian:12.5@sha256:" + "a" * 64 + '\nUSER 10001\nHEALTHCHECK NONE\nCMD ["true"]\n'
@@ -79,25 +82,29 @@ def test_malformed_dockerfile_is_a_finding_with_a_line(tmp_path: Path, lint_cli)
     assert "Traceback" not in result.stderr
 
 
-def test_binary_file_does_not_crash(tmp_path: Path, lint_cli) -> None:  # type: ignore[no-untyped-def]
-    (tmp_path / "Dockerfile").write_bytes(b"\x00\xff\xfeFROM\x00 \x89PNG\r\n")
-    result = lint_cli("Dockerfile", "-f", "json")
-    assert "Traceback" not in result.stderr
-    assert result.returncode in (0, 1)
-    assert json.loads(result.stdout)["findings"][0]["rule_id"] == "PSB0000"
-
-
 def test_usage_errors_exit_2_with_one_line(tmp_path: Path, lint_cli) -> None:  # type: ignore[no-untyped-def]
     (tmp_path / "Dockerfile").write_text(BAD)
     (tmp_path / "bad.yaml").write_text("ignored: [\n")
     (tmp_path / "empty").mkdir()
+    (tmp_path / "schema.yaml").write_text("label-schema:\n  maintainer: phone\n")
+    (tmp_path / "binary.Dockerfile").write_bytes(b"\x00\xff\xfeFROM\x00 \x89PNG\r\n")
+    (tmp_path / "utf16.Dockerfile").write_bytes("FROM debian:12\n".encode("utf-16"))
+    os.mkfifo(tmp_path / "fifo")
     cases = [
         ("missing",),
         ("Dockerfile", "--format", "xml"),
         ("Dockerfile", "--failure-threshold", "loud"),
         ("Dockerfile", "--config", "bad.yaml"),
         ("Dockerfile", "--config", "nope.yaml"),
+        ("Dockerfile", "--config", "empty"),
+        ("Dockerfile", "--config", "schema.yaml"),
         ("empty",),
+        ("binary.Dockerfile",),
+        ("utf16.Dockerfile",),
+        ("fifo",),
+        ("Dockerfile", "-", "-"),
+        ("Dockerfile", "--require-label", "maintainer"),
+        ("Dockerfile", "--require-label", "maintainer:phone"),
     ]
     for args in cases:
         result = lint_cli(*args)
@@ -113,3 +120,43 @@ def test_output_file_and_list_rules(tmp_path: Path, lint_cli) -> None:  # type: 
     assert json.loads((tmp_path / "report.json").read_text())["findings"]
     listing = lint_cli("--list-rules").stdout
     assert "PSB3008" in listing and "DL3008" in listing
+
+
+def test_binary_stdin_is_a_usage_error(lint_cli) -> None:  # type: ignore[no-untyped-def]
+    result = lint_cli("-", stdin="FROM\x00debian\n")
+    assert result.returncode == 2 and result.stderr.startswith("pysandbox: error: stdin is a binary")
+    assert result.stdout == ""
+
+
+def test_unreadable_file_and_directory(test_user: Any, world_tmp: Path) -> None:
+    """As an unprivileged user (root reads everything): mode 000 file, directory it cannot list."""
+    base = world_tmp / "lint-unreadable"
+    base.mkdir()
+    try:
+        (base / "Dockerfile").write_text(BAD)
+        (base / "Dockerfile").chmod(0)
+        (base / "locked").mkdir()
+        (base / "locked" / "Dockerfile").write_text(BAD)
+        (base / "locked").chmod(stat.S_IRWXU)  # root's only
+        for target, problem in [
+            (base / "Dockerfile", "cannot read"),
+            (base / "locked", "cannot read directory"),
+        ]:
+            result = test_user.pysandbox("lint", str(target))
+            assert result.returncode == 2, (target, result.stdout, result.stderr)
+            lines = result.stderr.strip().splitlines()
+            assert len(lines) == 1 and lines[0].startswith(f"pysandbox: error: {problem}"), result.stderr
+            assert "Permission denied" in lines[0]
+    finally:
+        (base / "locked").chmod(stat.S_IRWXU)
+        (base / "Dockerfile").chmod(stat.S_IRUSR | stat.S_IWUSR)
+
+
+def test_require_label_and_strict_labels_flags(tmp_path: Path, lint_cli) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "Dockerfile").write_text('FROM debian:12\nLABEL maintainer="me" extra=1\n')
+    args = ("Dockerfile", "-f", "json", "-t", "none", "--require-label", "maintainer:email")
+    found = {(f["rule_id"], f["location"]["line"]) for f in json.loads(lint_cli(*args).stdout)["findings"]}
+    assert ("PSB3058", 2) in found and ("PSB3050", 2) not in found
+    strict = json.loads(lint_cli(*args, "--require-label", "version:semver", "--strict-labels").stdout)
+    found = {(f["rule_id"], f["location"]["line"]) for f in strict["findings"]}
+    assert {("PSB3058", 2), ("PSB3050", 2), ("PSB3049", 1)} <= found

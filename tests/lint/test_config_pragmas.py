@@ -61,6 +61,20 @@ def test_hadolint_yaml(tmp_path: Path) -> None:
     assert "PSB3026" in by_id  # quay.io is not trusted
 
 
+def test_label_schema_and_strict_labels(tmp_path: Path) -> None:
+    cfg = tmp_path / ".hadolint.yaml"
+    cfg.write_text(
+        "label-schema:\n  maintainer: email\n  org.opencontainers.image.created: rfc3339\n"
+        "  version: semver\nstrict-labels: true\n"
+    )
+    config = load_config(cfg)
+    assert config.strict_labels and config.label_schema["version"] == "semver"
+    text = 'FROM debian:12\nLABEL maintainer="me" version="1.0" extra=1\n'
+    found = {(f.rule_id, f.location.line) for f in lint_text(text, config=config)}
+    assert {("PSB3049", 1), ("PSB3050", 2), ("PSB3056", 2), ("PSB3058", 2)} <= found
+    assert not any(rule in ("PSB3049", "PSB3050") for rule, _ in {(f.rule_id, 0) for f in lint_text(text)})
+
+
 def test_pysandbox_yaml_lint_section(tmp_path: Path) -> None:
     cfg = tmp_path / ".pysandbox.yaml"
     cfg.write_text("lint:\n  ignored: [PSB3006]\n  failure-threshold: none\n")
@@ -77,6 +91,9 @@ def test_pysandbox_yaml_lint_section(tmp_path: Path) -> None:
         ("override:\n  loud: [DL3008]\n", "unknown level"),
         ("ignored: [\n", "invalid YAML"),
         ("- a\n- b\n", "mapping"),
+        ("label-schema: [maintainer]\n", "label-schema"),
+        ("label-schema:\n  maintainer: phone\n", "unknown format 'phone'"),
+        ("strict-labels: maybe\n", "strict-labels"),
     ],
 )
 def test_bad_config_is_a_user_error(tmp_path: Path, content: str, message: str) -> None:

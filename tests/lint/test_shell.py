@@ -48,3 +48,32 @@ def test_unbalanced_quotes_do_not_crash() -> None:
 def test_exec_form() -> None:
     script = analyze_argv(["/bin/sh", "-c", "apt-get install -y x && rm -rf /var/lib/apt/lists/*"])
     assert [c.name for c in script] == ["sh", "apt-get", "rm"]
+
+
+def test_pipelines_from_groups_and_loops() -> None:
+    for text, expected in [
+        ("{ echo a; echo b; } | tee /x", [["echo", "echo", "tee"]]),
+        ("( cd /src && tar c . ) | tar x -C /dst", [["cd", "tar", "tar"]]),
+        ("find . | while read f; do rm $f; done", [["find", "read", "rm"]]),
+        ("echo $(ls | wc -l)", [["ls", "wc"]]),
+    ]:
+        script = analyze(text)
+        assert script.parsed, text
+        assert [[c.name for c in p] for p in script.pipelines()] == expected, text
+
+
+def test_pipelines_from_groups_in_the_fallback() -> None:
+    script = analyze("case $x in a) y ;; esac; { a; b; } | c")
+    assert not script.parsed
+    assert [[c.name for c in p] for p in script.pipelines()] == [["b", "c"]]
+
+
+def test_comments_are_not_commands() -> None:
+    # the `# ... | ...` idiom inside backticks comments a continued line; bashlex cannot parse it
+    script = analyze('apt-get install -y a `# pin (see "x | y")` b && curl -s https://x/#top | gpg --dearmor')
+    assert script.parsed
+    assert [[c.name for c in p] for p in script.pipelines()] == [["curl", "gpg"]]
+    assert script.find("apt-get")[0].args == ("install", "-y", "a", "b")
+    fallback = analyze("case $a in b) c ;; esac # x | y\ncurl https://x/#top | sh")
+    assert not fallback.parsed
+    assert [c.words for c in fallback] == [("c",), ("curl", "https://x/#top"), ("sh",)]

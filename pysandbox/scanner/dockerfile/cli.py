@@ -6,7 +6,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from pysandbox.report import RENDERERS, render
-from pysandbox.scanner.dockerfile.config import LintConfig, find_config, load_config, parse_severity
+from pysandbox.scanner.dockerfile.config import (
+    LintConfig,
+    find_config,
+    label_schema,
+    load_config,
+    parse_severity,
+)
 from pysandbox.scanner.dockerfile.linter import lint_paths
 from pysandbox.scanner.dockerfile.rule import all_rules
 from pysandbox.types import Severity, UserError
@@ -22,6 +28,8 @@ def run_lint(
     config_path: Path | None,
     trusted_registries: Sequence[str],
     list_rules: bool = False,
+    require_labels: Sequence[str] = (),
+    strict_labels: bool = False,
 ) -> tuple[int, str]:
     """Returns (exit code, rendered report)."""
     import pysandbox.scanner.formats  # noqa: F401  (registers checkstyle and gitlab)
@@ -35,6 +43,9 @@ def run_lint(
     config = _config(config_path)
     if trusted_registries:
         config.trusted_registries = [*config.trusted_registries, *trusted_registries]
+    if require_labels:
+        config.label_schema = {**config.label_schema, **_required_labels(require_labels)}
+    config.strict_labels = config.strict_labels or strict_labels
     threshold = _threshold(failure_threshold, config)
     report = lint_paths(paths, config, ignore)
     return report.exit_code(threshold), render(report, fmt)
@@ -42,11 +53,24 @@ def run_lint(
 
 def _config(path: Path | None) -> LintConfig:
     if path is not None:
+        if path.is_dir():
+            raise UserError(f"config file {path} is a directory: give a .pysandbox.yaml or .hadolint.yaml")
         if not path.is_file():
             raise UserError(f"config file {path} not found: check the --config path")
         return load_config(path)
     found = find_config(Path.cwd())
     return load_config(found) if found else LintConfig()
+
+
+def _required_labels(specs: Sequence[str]) -> dict[str, str]:
+    """`--require-label maintainer:email` (hadolint's flag) -> {"maintainer": "email"}."""
+    raw = {}
+    for spec in specs:
+        label, sep, fmt = spec.rpartition(":")
+        if not sep or not label:
+            raise UserError(f"--require-label {spec!r}: use LABEL:FORMAT, e.g. maintainer:email")
+        raw[label] = fmt
+    return label_schema(raw, "--require-label")
 
 
 def _threshold(flag: str | None, config: LintConfig) -> Severity | None:

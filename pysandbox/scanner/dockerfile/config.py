@@ -5,6 +5,10 @@ Keys (hadolint's spelling; `.pysandbox.yaml` may also nest them under `lint:`):
   override: {error: [..], warning: [..], info: [..], style: [..], critical|high|medium|low: [..]}
   trustedRegistries: [docker.io, my.registry:5000]
   failure-threshold: warning          exit 1 at or above (CLI flag wins)
+  label-schema: {maintainer: email, org.opencontainers.image.created: rfc3339}
+                                      required labels and their format (text, url, email, semver,
+                                      rfc3339, hash, spdx): PSB3049-PSB3058
+  strict-labels: true                 labels not in label-schema are reported (PSB3050)
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from typing import Any
 from pysandbox.types import Severity, UserError
 
 CONFIG_NAMES = (".pysandbox.yaml", ".pysandbox.yml", ".hadolint.yaml", ".hadolint.yml")
+LABEL_FORMATS = ("text", "url", "email", "semver", "rfc3339", "hash", "spdx")  # hadolint's label-schema types
 _NEVER_FAIL = ("none", "ignore")
 
 
@@ -26,6 +31,8 @@ class LintConfig:
     trusted_registries: list[str] = field(default_factory=list)
     failure_threshold: Severity | None = None
     threshold_disabled: bool = False  # `failure-threshold: none`
+    label_schema: dict[str, str] = field(default_factory=dict)  # label -> one of LABEL_FORMATS
+    strict_labels: bool = False  # labels outside label_schema are findings
     source: Path | None = None
 
 
@@ -89,7 +96,27 @@ def _from_mapping(raw: dict[str, Any], path: Path) -> LintConfig:
             cfg.threshold_disabled = True
         else:
             cfg.failure_threshold = _level(str(threshold), path)
+    cfg.label_schema = label_schema(raw.get("label-schema", raw.get("label_schema")), str(path))
+    strict = raw.get("strict-labels", raw.get("strict_labels", False))
+    if not isinstance(strict, bool):
+        raise UserError(f"{path}: 'strict-labels' must be true or false")
+    cfg.strict_labels = strict
     return cfg
+
+
+def label_schema(raw: object, where: str) -> dict[str, str]:
+    """`{label: format}` checked against LABEL_FORMATS (`where` names the file or flag for errors)."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise UserError(f"{where}: 'label-schema' must map label names to a format, e.g. maintainer: email")
+    schema = {}
+    for label, fmt in raw.items():
+        if str(fmt).lower() not in LABEL_FORMATS:
+            formats = ", ".join(LABEL_FORMATS)
+            raise UserError(f"{where}: label-schema.{label}: unknown format {fmt!r}: use one of {formats}")
+        schema[str(label)] = str(fmt).lower()
+    return schema
 
 
 def _list(raw: dict[str, Any], key: str, path: Path) -> list[Any]:

@@ -35,7 +35,11 @@ def discover(paths: Sequence[str]) -> list[str]:
             continue
         path = Path(raw)
         if path.is_dir():
-            hits = sorted(_walk(path))
+            try:
+                hits = sorted(_walk(path))
+            except OSError as exc:
+                why = f"cannot read directory {exc.filename or raw}: {exc.strerror}"
+                raise UserError(f"{why}: check its permissions") from None
             if not hits:
                 raise UserError(
                     f"no Dockerfile in {raw}: name files Dockerfile, *.Dockerfile or Containerfile"
@@ -43,6 +47,8 @@ def discover(paths: Sequence[str]) -> list[str]:
             found.extend(str(h) for h in hits)
         elif path.is_file():
             found.append(raw)
+        elif path.exists():
+            raise UserError(f"{raw} is not a regular file: give a Dockerfile or a directory")
         else:
             raise UserError(f"{raw}: no such file or directory: give a Dockerfile or a directory")
     return found
@@ -57,16 +63,23 @@ def _walk(root: Path) -> Iterable[Path]:
             yield entry
 
 
+_BINARY_SNIFF = 8192  # bytes looked at for a NUL, as git and grep decide "binary"
+
+
 def read_dockerfile(path: str) -> Dockerfile:
     if path == "-":
-        text = sys.stdin.buffer.read().decode("utf-8", errors="replace")
-        return parse(text, "-", None)
-    try:
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        raise UserError(f"cannot read {path}: {exc.strerror}: check the path and its permissions") from None
+        data = sys.stdin.buffer.read()
+    else:
+        try:
+            data = Path(path).read_bytes()
+        except OSError as exc:
+            why = f"cannot read {path}: {exc.strerror}"
+            raise UserError(f"{why}: check the path and its permissions") from None
+    if b"\0" in data[:_BINARY_SNIFF]:
+        shown = "stdin" if path == "-" else path
+        raise UserError(f"{shown} is a binary (or UTF-16) file, not a Dockerfile: give a UTF-8 text file")
     text = data.decode("utf-8", errors="replace").lstrip("\ufeff")
-    return parse(text, path, Path(path).resolve().parent)
+    return parse(text, path, None if path == "-" else Path(path).resolve().parent)
 
 
 class Linter:

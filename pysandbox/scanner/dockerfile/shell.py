@@ -166,6 +166,57 @@ def _analyze(text: str) -> ShellScript:
     return ShellScript(text=text, commands=builder.commands, parsed=parsed)
 
 
+def strip_comments(text: str, hash_comments: bool = True) -> str:
+    """The script without `# ...` comments (when `hash_comments`) and without backtick comments.
+
+    A `# comment` starts at the beginning of a word, outside quotes, and runs to the end of the line.
+    `` `# comment` `` is the Dockerfile idiom for a comment inside a continued RUN line: the shell
+    runs it as an empty command substitution, so dropping it does not change what runs.
+    """
+    if "#" not in text:
+        return text
+    out: list[str] = []
+    i, n = 0, len(text)
+    quote: str | None = None
+    while i < n:
+        ch = text[i]
+        if ch == "\\" and quote != "'":
+            out.append(text[i : i + 2])
+            i += 2
+            continue
+        if quote is not None:
+            if ch == quote:
+                quote = None
+            elif ch == "`" and quote == '"':
+                i = _backtick(text, i, out)
+                continue
+            out.append(ch)
+        elif ch in "'\"":
+            quote = ch
+            out.append(ch)
+        elif ch == "`":
+            i = _backtick(text, i, out)
+            continue
+        elif ch == "#" and hash_comments and (i == 0 or text[i - 1] in " \t\n;&|()"):
+            end = text.find("\n", i)
+            i = n if end < 0 else end
+            continue
+        else:
+            out.append(ch)
+        i += 1
+    return "".join(out)
+
+
+def _backtick(text: str, start: int, out: list[str]) -> int:
+    """Copy the `...` substitution at `start` to `out` unless it is a comment; return the index after it."""
+    end = start + 1
+    while end < len(text) and text[end] != "`":
+        end += 2 if text[end] == "\\" else 1
+    if not text[start + 1 : end].lstrip().startswith("#"):
+        out.append(text[start : end + 1])
+    return end + 1
+
+
 def analyze_argv(argv: Sequence[str]) -> ShellScript:
     """Exec form (`RUN ["sh", "-c", "..."]`): one command, plus what a `sh -c` script runs."""
     builder = _Builder()
@@ -186,6 +237,7 @@ class _Builder:
     def add_script(self, text: str, depth: int) -> bool:
         if not text.strip():
             return True
+        text = strip_comments(text, hash_comments=False)  # bashlex knows `#` but not `# ...` in backticks
         try:
             import bashlex
 
@@ -204,6 +256,7 @@ class _Builder:
         return True
 
     def _walk(self, node: Any, depth: int, pipeline: int | None = None, index: int = 0) -> None:
+        """`pipeline`/`index`: the pipeline stage this node is, passed down into `{ ...; } | cmd` groups."""
         kind = node.kind
         if kind == "command":
             self._command_node(node, depth, pipeline if pipeline is not None else self.next_pipeline(), index)
@@ -216,8 +269,11 @@ class _Builder:
                     i += 1
         elif kind == "compound":
             for part in node.list:
-                self._walk(part, depth)
-        elif kind in ("list", "if", "for", "while", "until", "function"):
+                self._walk(part, depth, pipeline, index)
+        elif kind in ("list", "if", "for", "while", "until"):
+            for part in node.parts:
+                self._walk(part, depth, pipeline, index)
+        elif kind == "function":
             for part in node.parts:
                 self._walk(part, depth)
         elif kind == "word":
@@ -328,7 +384,9 @@ def _shell_c_script(cmd: Command) -> str | None:
 
 def _shlex_commands(text: str) -> Iterator[tuple[list[str], int]]:
     """Fallback split: yields (words, position in pipeline) for each simple command."""
-    lexer = shlex.shlex(text.replace("\n", " ; "), posix=True, punctuation_chars=";&|()<>")
+    # comments are removed first: shlex would also take the `#` inside a word (`http://x/#top`) for one
+    lexer = shlex.shlex(strip_comments(text).replace("\n", " ; "), posix=True, punctuation_chars=";&|()<>")
+    lexer.commenters = ""
     lexer.whitespace_split = True
     try:
         tokens = list(lexer)
@@ -345,8 +403,10 @@ def _shlex_commands(text: str) -> Iterator[tuple[list[str], int]]:
     skip_until: str | None = None  # header of `for ... do` / `case ... in`
     cases = 0  # depth of `case` bodies
     in_pattern = False  # between `in`/`;;` and the `)` that ends a case pattern
+    previous = ""  # the token before `tok`
     tokens_iter = iter(tokens)
     for tok in tokens_iter:
+        before, previous = previous, tok
         if skip_until is not None:
             if tok == skip_until:
                 skip_until = None
@@ -364,7 +424,9 @@ def _shlex_commands(text: str) -> Iterator[tuple[list[str], int]]:
         if tok in _SEPARATORS or tok == "esac":
             if words:
                 yield words, pipe_pos
-            pipe_pos = pipe_pos + 1 if tok in ("|", "|&") and words else 0
+            # `{ a; } | b` and `( a ) | b`: the group's last command feeds the pipe
+            piped = words or before in ("}", ")")
+            pipe_pos = pipe_pos + 1 if tok in ("|", "|&") and piped else 0
             words = []
             if tok == ";;" and cases:
                 in_pattern = True

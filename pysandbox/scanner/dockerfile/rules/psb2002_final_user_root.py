@@ -6,8 +6,7 @@ from collections.abc import Iterator
 
 from pysandbox.scanner.dockerfile.model import Dockerfile, Instruction
 from pysandbox.scanner.dockerfile.rule import Rule
-from pysandbox.scanner.dockerfile.rules._common import is_root_user
-from pysandbox.scanner.dockerfile.rules.psb3057_no_healthcheck import stage_chain
+from pysandbox.scanner.dockerfile.rules._common import is_root_user, stage_chain
 from pysandbox.types import Finding, Severity
 
 

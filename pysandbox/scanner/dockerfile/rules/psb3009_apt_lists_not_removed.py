@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from pysandbox.scanner.dockerfile.model import Dockerfile, Instruction
 from pysandbox.scanner.dockerfile.rule import Rule
+from pysandbox.scanner.dockerfile.rules._common import shipped_stages
 from pysandbox.scanner.dockerfile.shell import ShellScript
 from pysandbox.types import Finding, Severity
 
@@ -37,11 +38,7 @@ class AptListsNotRemoved(Rule):
     aliases = ("DL3009",)
 
     def check(self, df: Dockerfile) -> Iterator[Finding]:
-        used_as_base = {s.parent.index for s in df.stages if s.parent is not None}
-        for stage in df.stages:
-            # only layers that end up in an image matter: the final stage and stages built upon
-            if stage is not df.final_stage and stage.index not in used_as_base:
-                continue
+        for stage in shipped_stages(df):
             for inst in stage.of("RUN"):
                 script = inst.shell
                 if script is None or not any(

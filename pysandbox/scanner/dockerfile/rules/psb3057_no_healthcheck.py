@@ -4,17 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from pysandbox.scanner.dockerfile.model import Dockerfile, Stage
+from pysandbox.scanner.dockerfile.model import Dockerfile
 from pysandbox.scanner.dockerfile.rule import Rule
+from pysandbox.scanner.dockerfile.rules._common import stage_chain
 from pysandbox.types import Finding, Severity
-
-
-def stage_chain(stage: Stage) -> list[Stage]:
-    """The stage and the earlier stages it is built FROM, nearest first."""
-    chain = [stage]
-    while chain[-1].parent is not None and chain[-1].parent not in chain:
-        chain.append(chain[-1].parent)
-    return chain
 
 
 class NoHealthcheck(Rule):

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from pysandbox.scanner.dockerfile.model import Dockerfile, Instruction
 from pysandbox.scanner.dockerfile.rule import Rule
+from pysandbox.scanner.dockerfile.rules._common import NON_POSIX_SHELLS, program
 from pysandbox.types import Finding, Severity
 
 # a RUN of several commands was probably split on purpose; only single-command RUNs are
@@ -16,9 +17,11 @@ _TESTS = frozenset({"[", "[[", "test"})
 
 def _command_count(inst: Instruction) -> int:
     script = inst.shell
-    return (
-        0 if script is None else sum(1 for c in script.commands if c.wrapper is None and c.name not in _TESTS)
-    )
+    if script is None:
+        return 0
+    if script.commands and program(script.commands[0].words[0]).startswith(NON_POSIX_SHELLS):
+        return 1  # `RUN powershell ...`: one program run; its argument is a script, not sh commands
+    return sum(1 for c in script.commands if c.wrapper is None and c.name not in _TESTS)
 
 
 class ConsecutiveRuns(Rule):

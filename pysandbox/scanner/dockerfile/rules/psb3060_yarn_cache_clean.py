@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from pysandbox.scanner.dockerfile.model import Dockerfile, Instruction
-from pysandbox.scanner.dockerfile.rule import RunRule
+from pysandbox.scanner.dockerfile.rule import Rule
+from pysandbox.scanner.dockerfile.rules._common import shipped_stages
 from pysandbox.scanner.dockerfile.rules._pkgmgr import runs
-from pysandbox.scanner.dockerfile.shell import ShellScript
 from pysandbox.types import Finding, Severity
 
 
-class YarnCacheClean(RunRule):
+class YarnCacheClean(Rule):
     id = "PSB3060"
     severity = Severity.LOW
     title = "yarn cache clean missing after yarn install"
@@ -22,13 +22,19 @@ class YarnCacheClean(RunRule):
     fix = "RUN yarn install --frozen-lockfile && yarn cache clean"
     aliases = ("DL3060",)
 
-    def check_run(self, df: Dockerfile, inst: Instruction, script: ShellScript) -> Iterator[Finding]:
-        if not any(runs(c, {"yarn"}, {"install"}) for c in script):
-            return
+    def check(self, df: Dockerfile) -> Iterator[Finding]:
+        for stage in shipped_stages(df):  # a build stage's cache never reaches the image
+            for inst in stage.of("RUN"):
+                if self._leaves_cache(inst):
+                    yield self.at(df, inst)
+
+    @staticmethod
+    def _leaves_cache(inst: Instruction) -> bool:
+        script = inst.shell
+        if script is None or not any(runs(c, {"yarn"}, {"install"}) for c in script):
+            return False
         if any(runs(c, {"yarn"}, {"cache"}) and "clean" in c.args for c in script):
-            return
-        if any(
+            return False
+        return not any(
             "yarn" in m.get("target", m.get("dst", "")) for m in inst.mounts() if m.get("type") == "cache"
-        ):
-            return
-        yield self.at(df, inst)
+        )

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import re
-import shlex
 from collections.abc import Iterator
 from itertools import pairwise
-from typing import Any
 
 from pysandbox.scanner.dockerfile.model import Dockerfile, Instruction
 from pysandbox.scanner.dockerfile.rule import Rule
+from pysandbox.scanner.dockerfile.rules._common import NON_POSIX_SHELLS, program, runs_non_posix
 from pysandbox.types import Finding, Severity
 
-_NON_POSIX = ("pwsh", "powershell", "cmd")
 _PIPEFAIL_SHELLS = frozenset({"bash", "zsh", "ash", "ksh", "mksh"})
 
 
@@ -21,54 +18,24 @@ def shell_sets_pipefail(inst: Instruction) -> bool:
     args = list(inst.args)
     if not args:
         return False
-    program = args[0].replace("\\", "/").rsplit("/", 1)[-1].lower()
-    if program.startswith(_NON_POSIX):
+    name = program(args[0])
+    if name.startswith(NON_POSIX_SHELLS):
         return True
-    if program not in _PIPEFAIL_SHELLS:
-        return False
-    return any(a.startswith("-") and not a.startswith("--") and "o" in a and nxt == "pipefail"
-               for a, nxt in pairwise(args))  # fmt: skip
-
-
-_CASE_PATTERN_BAR = re.compile(r"\|(?=[^\s;&|()]*\))")  # the `|` of a case pattern `a|b)`
+    return name in _PIPEFAIL_SHELLS and _option_pipefail(args)
 
 
 def has_pipe(inst: Instruction) -> bool:
-    """A pipeline anywhere in the RUN, including `{ ...; } | cmd` and `(...) | cmd` groups."""
+    """An unprotected pipeline in the RUN (`{ ...; } | cmd`, `$(a | b)` and `sh -c "a | b"` included)."""
     script = inst.shell
-    if script is None or "|" not in script.text:
+    if script is None or not script.pipelines():
         return False
-    first = script.commands[0].name.lower() if script.commands else ""
-    if first.startswith(_NON_POSIX):  # `RUN powershell -Command ... | ...`: not a POSIX pipe
-        return False
-    if script.pipelines():
-        return True
-    try:
-        import bashlex
-
-        trees = bashlex.parse(script.text)
-    except Exception:  # bashlex raises many types; fall back to a token scan
-        return _pipe_token(script.text)
-    return any(_has_pipeline(tree) for tree in trees)
+    # `set -o pipefail` in the RUN itself counts, as for trivy (a shell without pipefail fails loudly)
+    return not any(c.name == "set" and _option_pipefail(list(c.args)) for c in script)
 
 
-def _has_pipeline(node: Any) -> bool:
-    if getattr(node, "kind", None) == "pipeline" and sum(p.kind != "pipe" for p in node.parts) > 1:
-        return True
-    for value in vars(node).values():
-        children = value if isinstance(value, list) else [value]
-        if any(hasattr(c, "kind") and _has_pipeline(c) for c in children):
-            return True
-    return False
-
-
-def _pipe_token(text: str) -> bool:
-    lexer = shlex.shlex(_CASE_PATTERN_BAR.sub(" ", text), posix=True, punctuation_chars="|&;()<>")
-    lexer.whitespace_split = True
-    try:
-        return any(tok in ("|", "|&") for tok in lexer)
-    except ValueError:  # unbalanced quotes
-        return False
+def _option_pipefail(args: list[str]) -> bool:
+    return any(a.startswith("-") and not a.startswith("--") and "o" in a and nxt == "pipefail"
+               for a, nxt in pairwise(args))  # fmt: skip
 
 
 class Pipefail(Rule):
@@ -88,5 +55,5 @@ class Pipefail(Rule):
             for inst in stage.instructions:
                 if inst.cmd == "SHELL":
                     pipefail = shell_sets_pipefail(inst)
-                elif inst.cmd == "RUN" and not pipefail and has_pipe(inst):
+                elif inst.cmd == "RUN" and not pipefail and has_pipe(inst) and not runs_non_posix(df, inst):
                     yield self.at(df, inst)
