@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -52,6 +53,7 @@ def import_image(
     store = Store(skip_devices=skip_devices)
     with make_progress(quiet) as progress:
         rec = store.import_path(path, tag, progress, platform)
+    _audit_import(rec, str(path))
     return _done_line(rec)
 
 
@@ -63,7 +65,18 @@ def pull_image(
     store = Store(skip_devices=skip_devices)
     with make_progress(quiet) as progress:
         rec = pull(store, ref, progress, insecure=insecure, platform=platform)
+    _audit_import(rec, ref)
     return _done_line(rec)
+
+
+def _audit_import(rec: ImageRecord, source: str) -> None:
+    from pysandbox.audit.recorder import record
+
+    name = rec.familiar_tags[0] if rec.familiar_tags else rec.id
+    try:
+        record("image_import", image=name, digest=rec.id, source=source)
+    except UserError as exc:  # the image is stored; a log that cannot be written only warns
+        print(f"pysandbox: warning: audit log not written: {exc}", file=sys.stderr)
 
 
 def _done_line(rec: ImageRecord) -> str:

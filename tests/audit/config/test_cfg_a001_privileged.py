@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cfg_helpers import audit_fixture, audit_text, of
-
 from pysandbox.types import Severity
+
+from .cfg_helpers import audit_fixture, audit_text, of
 
 
 def test_privileged_compose_service_is_critical_at_its_line() -> None:

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cfg_helpers import audit_fixture, audit_text, of
-
 from pysandbox.types import Severity
+
+from .cfg_helpers import audit_fixture, audit_text, of
 
 
 def test_capability_outside_baseline_fails_baseline_too() -> None:

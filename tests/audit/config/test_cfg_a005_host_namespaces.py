@@ -4,10 +4,10 @@ import json
 import subprocess
 from pathlib import Path
 
-from cfg_helpers import audit_fixture, audit_text, of
-
 from pysandbox.audit.config.engine import audit_files
 from pysandbox.types import Severity
+
+from .cfg_helpers import audit_fixture, audit_text, of
 
 
 def test_kubernetes_host_network_and_pid() -> None:

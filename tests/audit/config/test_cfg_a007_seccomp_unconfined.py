@@ -4,10 +4,10 @@ import json
 import subprocess
 from pathlib import Path
 
-from cfg_helpers import audit_fixture, of
-
 from pysandbox.audit.config.engine import audit_files
 from pysandbox.types import Severity
+
+from .cfg_helpers import audit_fixture, of
 
 
 def test_pod_level_unconfined_applies_to_every_container() -> None:

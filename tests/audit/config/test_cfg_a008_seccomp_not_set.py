@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-from cfg_helpers import audit_fixture, of
-
 from pysandbox.types import Severity
+
+from .cfg_helpers import audit_fixture, of
 
 
 def test_kubernetes_container_without_seccomp_profile() -> None:

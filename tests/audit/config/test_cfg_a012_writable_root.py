@@ -3,10 +3,10 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from cfg_helpers import audit_fixture, of
-
 from pysandbox.audit.config.engine import audit_files
 from pysandbox.types import Severity
+
+from .cfg_helpers import audit_fixture, of
 
 
 def test_writable_roots_reported_read_only_pass() -> None:

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-from cfg_helpers import audit_fixture, of
-
 from pysandbox.types import Finding
+
+from .cfg_helpers import audit_fixture, of
 
 
 def _missing(findings: list[Finding]) -> set[str]:

@@ -4,9 +4,9 @@ import json
 import subprocess
 from pathlib import Path
 
-from cfg_helpers import audit_fixture, of
-
 from pysandbox.audit.config.engine import audit_files
+
+from .cfg_helpers import audit_fixture, of
 
 
 def test_proc_mount_unmasked_and_systempaths() -> None:

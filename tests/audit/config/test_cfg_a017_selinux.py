@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cfg_helpers import audit_fixture, audit_text, of
+from .cfg_helpers import audit_fixture, audit_text, of
 
 
 def test_label_disable_and_spc_t() -> None:

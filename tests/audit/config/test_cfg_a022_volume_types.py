@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from cfg_helpers import audit_fixture, of
+from .cfg_helpers import audit_fixture, of
 
 
 def test_nfs_volume_fails_restricted() -> None:

@@ -1,10 +1,10 @@
 from __future__ import annotations
 
-from cfg_helpers import audit_fixture, of
-
 from pysandbox.audit.config.engine import audit_files
 from pysandbox.policies.loader import BUILTIN_DIR
 from pysandbox.types import Severity
+
+from .cfg_helpers import audit_fixture, of
 
 
 def test_allow_is_medium_warn_info_refuse_nothing() -> None:

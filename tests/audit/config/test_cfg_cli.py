@@ -8,9 +8,10 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from cfg_helpers import DATA
 
 from pysandbox.policies.loader import BUILTIN_DIR
+
+from .cfg_helpers import DATA
 
 REPO = Path(__file__).resolve().parents[3]
 

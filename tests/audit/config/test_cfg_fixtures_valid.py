@@ -9,7 +9,8 @@ from typing import Any
 import kubernetes_validate
 import pytest
 import yaml
-from cfg_helpers import DATA
+
+from .cfg_helpers import DATA
 
 K8S_FIXTURES = sorted(DATA.glob("k8s-*"))
 

@@ -7,11 +7,12 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from cfg_helpers import DATA
 
 from pysandbox.audit.config.loaders import load_file
 from pysandbox.policies.loader import BUILTIN_DIR
 from pysandbox.types import UserError
+
+from .cfg_helpers import DATA
 
 
 def test_compose_services_become_workloads() -> None:

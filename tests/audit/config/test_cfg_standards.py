@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cfg_helpers import audit_fixture, audit_text
-
 from pysandbox.audit.config.rules import ALL_RULES
 from pysandbox.audit.config.standards import BASELINE_CONTROLS, RESTRICTED_CONTROLS
+
+from .cfg_helpers import audit_fixture, audit_text
 
 
 def test_restricted_deployment_is_compliant_with_both() -> None:
