@@ -6,7 +6,6 @@ so that `pysandbox --help` shows it.
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -14,6 +13,7 @@ from typing import Annotated, Any, NoReturn
 import typer
 
 from pysandbox import __version__
+from pysandbox.fsutil import atomic_write_text
 from pysandbox.types import EXIT_USAGE, UserError
 
 app = typer.Typer(
@@ -35,12 +35,9 @@ def emit(text: str, output: Path | None) -> None:
     if output is None:
         typer.echo(text)
         return
-    tmp = output.with_name(f".{output.name}.{os.getpid()}.tmp")
     try:
-        tmp.write_text(text + "\n")
-        os.replace(tmp, output)
+        atomic_write_text(output, text + "\n")
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         fail(f"cannot write {output}: {exc.strerror}: choose a writable path for --output")
 
 
@@ -233,16 +230,22 @@ def scan(
     report = run_scan(opts)
     emit(render(report, fmt), output)
     code = report.exit_code(threshold)
-    _audit_event("scan", target=report.target, counts=report.summary(), fail_on=fail_on,
-                 verdict="fail" if code else "pass")
+    _audit_event(
+        "scan",
+        target=report.target,
+        counts=report.summary(),
+        fail_on=fail_on,
+        verdict="fail" if code else "pass",
+    )
     raise typer.Exit(code)
 
 
 # --- section: image, volume (owner: image store) ------------------------------------------------
 image_app = typer.Typer(help="Import, pull, list, inspect and remove container images.", no_args_is_help=True)
 app.add_typer(image_app, name="image")
-volume_app = typer.Typer(help="Named volumes that persist across sandboxes (`run -v NAME:/path`).",
-                         no_args_is_help=True)
+volume_app = typer.Typer(
+    help="Named volumes that persist across sandboxes (`run -v NAME:/path`).", no_args_is_help=True
+)
 app.add_typer(volume_app, name="volume")
 _QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars (none off a terminal).")]
 _FormatOpt = Annotated[str, typer.Option("--format", "-f", help="table or json.")]
@@ -279,8 +282,10 @@ def image_pull(
 
 
 @image_app.command("ls")
-def image_ls(fmt: _FormatOpt = "table",
-             quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only image ids.")] = False) -> None:
+def image_ls(
+    fmt: _FormatOpt = "table",
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only image ids.")] = False,
+) -> None:
     """List the images in the store."""
     from pysandbox.images.commands import list_images
 
@@ -325,8 +330,10 @@ def volume_create(name: Annotated[str, typer.Argument(help="Volume name.")]) -> 
 
 
 @volume_app.command("ls")
-def volume_ls(fmt: _FormatOpt = "table",
-              quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only names.")] = False) -> None:
+def volume_ls(
+    fmt: _FormatOpt = "table",
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only names.")] = False,
+) -> None:
     """List named volumes."""
     from pysandbox.images.commands import volume_list
 
@@ -351,8 +358,9 @@ def volume_rm(names: Annotated[list[str], typer.Argument(help="Volume names.")])
     typer.echo(volume_remove(names))
 
 
-audit_app = typer.Typer(help="Audit log of sandbox events, and audit of container configurations.",
-                        no_args_is_help=True)
+audit_app = typer.Typer(
+    help="Audit log of sandbox events, and audit of container configurations.", no_args_is_help=True
+)
 app.add_typer(audit_app, name="audit")
 
 # --- section: audit log (owner: audit event log) ------------------------------------------------
@@ -526,19 +534,37 @@ def audit_export(
 # --- section: audit config (owner: config auditor) ----------------------------------------------
 @audit_app.command("config")
 def audit_config(
-    paths: Annotated[list[Path] | None, typer.Argument(
-        help="docker-compose files, Kubernetes manifests, OCI config.json, docker inspect JSON or pysandbox "
-             "profiles.", show_default=False)] = None,
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            help="docker-compose files, Kubernetes manifests, OCI config.json, docker inspect JSON or "
+            "pysandbox "
+            "profiles.",
+            show_default=False,
+        ),
+    ] = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help="table, json or sarif.")] = "table",
-    fail_on: Annotated[str | None, typer.Option("--fail-on", help="Exit 1 when a finding has this severity "
-                                                "or higher (critical, high, medium, low, info).")] = None,
-    standard: Annotated[str | None, typer.Option(
-        "--standard", help="Report Pod Security Standards compliance per workload (baseline or restricted); "
-                           "exit 1 when one fails.")] = None,
-    output: Annotated[Path | None, typer.Option(
-        "--output", "-o", help="Write the report here (atomically).")] = None,
-    list_rules: Annotated[bool, typer.Option(
-        "--list-rules", help="List the rules and their aliases.")] = False,
+    fail_on: Annotated[
+        str | None,
+        typer.Option(
+            "--fail-on",
+            help="Exit 1 when a finding has this severity or higher (critical, high, medium, low, info).",
+        ),
+    ] = None,
+    standard: Annotated[
+        str | None,
+        typer.Option(
+            "--standard",
+            help="Report Pod Security Standards compliance per workload (baseline or restricted); "
+            "exit 1 when one fails.",
+        ),
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the report here (atomically).")
+    ] = None,
+    list_rules: Annotated[
+        bool, typer.Option("--list-rules", help="List the rules and their aliases.")
+    ] = False,
 ) -> None:
     """Audit container configurations for risky mounts and privileges (PSS, docker-bench, checkov ids)."""
     from pysandbox.audit.config.cli import run_config
@@ -622,8 +648,10 @@ def export_profile(
 
 @app.command("setup")
 def setup(
-    delegate: Annotated[str, typer.Option("--delegate", metavar="USER",
-                                          help="User to give cgroup subtrees for rootless limits.")],
+    delegate: Annotated[
+        str,
+        typer.Option("--delegate", metavar="USER", help="User to give cgroup subtrees for rootless limits."),
+    ],
     undo: Annotated[bool, typer.Option("--undo", help="Remove the user's subtrees instead.")] = False,
 ) -> None:
     """As root: let USER run rootless sandboxes with limits (cgroup subtrees) and --network slirp."""

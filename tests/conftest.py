@@ -21,8 +21,10 @@ REPO = Path(__file__).resolve().parent.parent
 TEST_USER = "psbtest"
 BUSYBOX = shutil.which("busybox") or "/bin/busybox"
 # Mirrors of the venv for the unprivileged user leave these out: big, and not needed to run sandboxes.
-_MIRROR_SKIP = ("mypy", "kubernetes_validate", "pip", "setuptools", "ruff", "trivy", "hadolint", "__editable__",
-                "_pytest", "pytest", "jsonschema", "__pycache__")  # fmt: skip
+_MIRROR_SKIP = (
+    "mypy", "kubernetes_validate", "pip", "setuptools", "ruff", "trivy", "hadolint", "__editable__",
+    "_pytest", "pytest", "jsonschema", "__pycache__",
+)  # fmt: skip
 
 
 @pytest.fixture(autouse=True)
@@ -115,8 +117,10 @@ def _python_mirror(root: Path) -> str:
     """A venv of Debian's python3 with a copy of our site-packages and of the pysandbox sources."""
     venv = root / "venv"
     subprocess.run(["/usr/bin/python3", "-m", "venv", "--without-pip", str(venv)], check=True)
-    dest = Path(subprocess.run([str(venv / "bin" / "python"), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                               capture_output=True, text=True, check=True).stdout.strip())  # fmt: skip
+    purelib = "import sysconfig; print(sysconfig.get_paths()['purelib'])"
+    python = str(venv / "bin" / "python")
+    found = subprocess.run([python, "-c", purelib], capture_output=True, text=True, check=True)
+    dest = Path(found.stdout.strip())
     src = Path(sysconfig.get_paths()["purelib"])
     for entry in src.iterdir():
         if entry.name.startswith(_MIRROR_SKIP):

@@ -36,7 +36,8 @@ def test_sizes_parse() -> None:
 
 def test_every_field_error_has_its_path() -> None:
     with pytest.raises(ProfileError) as exc:
-        validate_profile({"name": "x", "limts": {}, "network": {"mode": "bridge"}, "user": {"uid": "root"}}, "p.yaml")
+        doc = {"name": "x", "limts": {}, "network": {"mode": "bridge"}, "user": {"uid": "root"}}
+        validate_profile(doc, "p.yaml")
     joined = "\n".join(exc.value.errors)
     assert "limts: unknown field" in joined
     assert "network.mode:" in joined

@@ -66,7 +66,7 @@ def _normalize_sizes(data: dict[str, Any]) -> list[str]:
 def _describe(err: Any) -> str:
     path = ".".join(str(p) for p in err["loc"]) or "(document)"
     if err["type"] in ("extra_forbidden", "unexpected_keyword_argument"):
-        return f"{path}: unknown field (check the spelling; `pysandbox profile show default` lists the fields)"
+        return f"{path}: unknown field (check the spelling; `pysandbox profile show default` lists them)"
     if err["type"] == "missing":
         return f"{path}: required field is missing"
     return f"{path}: {err['msg']}"
