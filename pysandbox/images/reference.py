@@ -24,21 +24,17 @@ class Reference:
     @property
     def name(self) -> str:
         """Full name with tag, e.g. docker.io/library/busybox:latest (the canonical key in the store)."""
-        base = f"{self.registry}/{self.repository}"
-        if self.tag:
-            base += f":{self.tag}"
-        if self.digest:
-            base += f"@{self.digest}"
-        return base
+        return self._qualified(f"{self.registry}/{self.repository}")
 
     @property
     def familiar(self) -> str:
         """What `docker images` would show: busybox:latest, 127.0.0.1:5000/x:1."""
-        repo = self.repository
         if self.registry == DEFAULT_REGISTRY:
-            base = repo.removeprefix("library/")
-        else:
-            base = f"{self.registry}/{repo}"
+            return self._qualified(self.repository.removeprefix("library/"))
+        return self._qualified(f"{self.registry}/{self.repository}")
+
+    def _qualified(self, base: str) -> str:
+        """`base` with this reference's :TAG and @DIGEST, when it has them."""
         if self.tag:
             base += f":{self.tag}"
         if self.digest:

@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from pysandbox.fsutil import atomic_write_bytes, lock_held
 from pysandbox.images.archive import (
     OCI_CONFIG,
     OCI_MANIFEST,
@@ -66,21 +67,6 @@ def chain_ids(diff_ids: Sequence[str]) -> list[str]:
     for d in diff_ids:
         out.append(_chain(out, d))
     return out
-
-
-def write_atomic(path: Path, data: bytes, mode: int = 0o600) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fchmod(f.fileno(), mode)
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
 
 
 def rmtree_force(path: Path) -> None:
@@ -214,7 +200,7 @@ class Store(Layout):
         path = self.blob_path(digest)
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            write_atomic(path, data, 0o644)
+            atomic_write_bytes(path, data, 0o644, durable=True)
 
     def adopt_blob(self, tmpfile: Path, digest: str) -> None:
         path = self.blob_path(digest)
@@ -304,7 +290,12 @@ class Store(Layout):
             yield Txn(work)
 
     def save_record(self, rec: ImageRecord) -> None:
-        write_atomic(self.images / f"{_hex(rec.id)}.json", json.dumps(rec.to_json(), indent=1).encode())
+        atomic_write_bytes(
+            self.images / f"{_hex(rec.id)}.json",
+            json.dumps(rec.to_json(), indent=1).encode(),
+            0o600,
+            durable=True,
+        )
 
     # --- import ------------------------------------------------------------------------------
     def import_image(
@@ -523,16 +514,9 @@ class Store(Layout):
 
 def _layer_in_use(d: Path) -> bool:
     try:
-        fd = os.open(d / "lock", os.O_RDONLY | os.O_CLOEXEC)
+        return lock_held(d / "lock")
     except OSError:
         return False
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        return False
-    except BlockingIOError:
-        return True
-    finally:
-        os.close(fd)
 
 
 def _open_raw(path: Path) -> BinaryIO:

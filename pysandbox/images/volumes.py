@@ -14,7 +14,6 @@ import fcntl
 import json
 import os
 import re
-import shutil
 import tempfile
 import time
 from collections.abc import Iterator
@@ -23,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from pysandbox import paths
+from pysandbox.fsutil import atomic_directory, lock_held
 from pysandbox.types import UserError
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
@@ -71,24 +71,18 @@ def create_volume(name: str, owner: tuple[int, int] | None = None) -> Path:
     vdir = _dir(name)
     if (vdir / "meta.json").exists():
         return vdir / "data"
-    root = _root()
-    tmp = Path(tempfile.mkdtemp(dir=root, prefix=".new-"))
+    _root()
     try:
-        os.chmod(tmp, 0o711)
-        (tmp / "data").mkdir(mode=0o755)
-        if owner is not None:
-            os.chown(tmp / "data", *owner)
-        (tmp / "lock").touch(mode=0o644)
-        (tmp / "meta.json").write_text(json.dumps({"name": name, "created": time.time()}))
-        try:
-            os.rename(tmp, vdir)
-        except OSError:
-            if not (vdir / "meta.json").exists():
-                raise
+        with atomic_directory(vdir) as tmp:
+            os.chmod(tmp, 0o711)
+            (tmp / "data").mkdir(mode=0o755)
+            if owner is not None:
+                os.chown(tmp / "data", *owner)
+            (tmp / "lock").touch(mode=0o644)
+            (tmp / "meta.json").write_text(json.dumps({"name": name, "created": time.time()}))
     except OSError as exc:
-        raise UserError(f"cannot create volume {name!r}: {exc.strerror}: check PYSANDBOX_HOME") from None
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        if not (vdir / "meta.json").exists():  # else a concurrent create won the race: same result
+            raise UserError(f"cannot create volume {name!r}: {exc.strerror}: check PYSANDBOX_HOME") from None
     return vdir / "data"
 
 
@@ -126,18 +120,7 @@ def _claim(data: Path, owner: tuple[int, int]) -> None:
 
 
 def volume_in_use(name: str) -> bool:
-    lock = _dir(name) / "lock"
-    try:
-        fd = os.open(lock, os.O_RDONLY | os.O_CLOEXEC)
-    except FileNotFoundError:
-        return False
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        return False
-    except BlockingIOError:
-        return True
-    finally:
-        os.close(fd)
+    return lock_held(_dir(name) / "lock")
 
 
 def inspect_volume(name: str, with_size: bool = False) -> VolumeInfo:

@@ -4,8 +4,9 @@ Launcher side (`plan`): the profile JSON is resolved against the sandbox's capab
 architecture exactly as moby does (archMap, includes/excludes by caps, arches and minKernel), then
 turned into libseccomp rules exactly as runc does (unknown syscall names skipped, rules whose action
 equals the default action skipped, repeated argument indexes split into separate rules), and the BPF
-program libseccomp exports is cached under `cache_dir()/seccomp/`. A cache hit costs a file read and
-a hash: pyseccomp (about 25 ms to import) is imported only to compile.
+program libseccomp exports is cached under `cache_dir()/seccomp/`, keyed by the profile file's
+identity (checked against the cached header): a hit costs a stat and a small read, and pyseccomp
+(about 25 ms to import) is imported only to compile.
 
 Workload side (`load`): seccomp(2) with the cached program, through ctypes, just before execve.
 
@@ -23,20 +24,32 @@ from __future__ import annotations
 
 import ctypes
 import errno
-import hashlib
 import json
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pysandbox.paths import cache_dir
+from pysandbox import paths
+from pysandbox.record import record
 from pysandbox.types import SandboxError
 
-BUILTIN_DIR = Path(__file__).resolve().parent.parent / "policies" / "seccomp"
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    BUILTIN_DIR: Path
+
+_BUILTIN = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "policies", "seccomp")
 UNCONFINED = "unconfined"
-_CACHE_FORMAT = "pysandbox-seccomp-2"
+_CACHE_FORMAT = "pysandbox-seccomp-3"
+
+
+def __getattr__(name: str) -> Any:
+    if name == "BUILTIN_DIR":  # a Path for other commands; the run path does without pathlib
+        from pathlib import Path
+
+        return Path(_BUILTIN)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 SECCOMP_SET_MODE_FILTER = 1
 SECCOMP_FILTER_FLAG_NEW_LISTENER = 1 << 3
@@ -65,7 +78,7 @@ class _SockFprog(ctypes.Structure):
     _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
 
 
-@dataclass
+@record
 class Program:
     """A BPF program exported by libseccomp, with the ctypes buffers built before fork."""
 
@@ -75,8 +88,8 @@ class Program:
     source: str  # built-in name or path, for messages
     digest: str
     notices: tuple[str, ...] = ()
-    _buf: Any = field(default=None, repr=False)
-    _fprog: Any = field(default=None, repr=False)
+    _buf: Any = None  # (underscored fields are left out of the repr)
+    _fprog: Any = None
 
     def __post_init__(self) -> None:
         if len(self.code) % 8 or not self.code:
@@ -85,44 +98,76 @@ class Program:
         self._fprog = _SockFprog(len(self.code) // 8, ctypes.addressof(self._buf))
 
 
-def resolve(spec: str) -> tuple[str, bytes] | None:
-    """`default`/`strict` (built-ins), a path to Docker/OCI seccomp JSON, or `unconfined` (None)."""
+def _locate(spec: str) -> tuple[str, str] | None:
+    """(source for messages, file path) of a built-in name or a path; None for `unconfined`."""
     if spec == UNCONFINED:
         return None
-    builtin = BUILTIN_DIR / f"{spec}.json"
-    path = builtin if "/" not in spec and builtin.is_file() else Path(spec)
+    builtin = os.path.join(_BUILTIN, f"{spec}.json")
+    if "/" not in spec and os.path.isfile(builtin):
+        return spec, builtin
+    return spec, spec
+
+
+def _unreadable(spec: str, exc: OSError) -> SandboxError:
+    names = ", ".join(sorted(n[:-5] for n in os.listdir(_BUILTIN) if n.endswith(".json")))
+    return SandboxError(
+        f"seccomp profile {spec!r}: {exc.strerror or exc}: use a built-in ({names}, {UNCONFINED}) "
+        "or a path to a Docker/OCI seccomp JSON file"
+    )
+
+
+def resolve(spec: str) -> tuple[str, bytes] | None:
+    """`default`/`strict` (built-ins), a path to Docker/OCI seccomp JSON, or `unconfined` (None)."""
+    located = _locate(spec)
+    if located is None:
+        return None
+    source, path = located
     try:
-        return str(path) if path is not builtin else spec, path.read_bytes()
+        with open(path, "rb") as fh:
+            return source, fh.read()
     except OSError as exc:
-        names = ", ".join(sorted(p.stem for p in BUILTIN_DIR.glob("*.json")))
-        raise SandboxError(
-            f"seccomp profile {spec!r}: {exc.strerror or exc}: use a built-in ({names}, {UNCONFINED}) "
-            "or a path to a Docker/OCI seccomp JSON file"
-        ) from None
+        raise _unreadable(spec, exc) from None
 
 
 def plan(spec: str, caps: tuple[str, ...], observe: bool = False) -> Program | None:
     """The program for profile `spec` given the sandbox's capabilities; None means unconfined."""
-    resolved = resolve(spec)
-    if resolved is None:
+    located = _locate(spec)
+    if located is None:
         return None
-    source, data = resolved
+    source, path = located
+    try:
+        st = os.stat(path)
+    except OSError as exc:
+        raise _unreadable(spec, exc) from None
     machine = os.uname().machine
-    salt = "\0".join(
-        [_CACHE_FORMAT, machine, _kernel_release(), _libseccomp_version(), ",".join(sorted(caps))]
-    )
-    key = hashlib.sha256(f"{salt}\0{observe}\0".encode() + data).hexdigest()
-    cached = _read_cache(key, source)
+    # The file's identity (ctime changes with any write) instead of a hash of its content: a hit
+    # reads no JSON and loads no hashing library. Checked against the header on every read.
+    stamp = f"{st.st_dev}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}"
+    identity = "\0".join([_CACHE_FORMAT, machine, _kernel_release(), _libseccomp_version(),
+                          ",".join(sorted(caps)), str(observe), os.path.realpath(path), stamp])  # fmt: skip
+    key = _cache_key(identity)
+    cached = _read_cache(key, source, identity)
     if cached is not None:
         return cached
-    profile = _parse_json(data, source)
+    resolved = resolve(spec)
+    assert resolved is not None
+    profile = parse_json(resolved[1], source)
     code, observing, default_errno, notices = compile_profile(profile, caps, observe, source, machine)
     prog = Program(code, observing, default_errno, source, key, notices)
-    _write_cache(key, prog)
+    _write_cache(key, prog, identity)
     return prog
 
 
-def _parse_json(data: bytes, source: str) -> dict[str, Any]:
+def _cache_key(identity: str) -> str:
+    """Spreads identities over cache files (a CRC, not a digest: the header is what is trusted)."""
+    from zlib import crc32
+
+    raw = identity.encode()
+    return f"{crc32(raw):08x}{crc32(raw[::-1]):08x}"
+
+
+def parse_json(data: bytes, source: str) -> dict[str, Any]:
+    """A seccomp JSON document as an object (SandboxError naming `source` when it is not one)."""
     try:
         doc = json.loads(data)
     except ValueError as exc:
@@ -151,14 +196,15 @@ def _kernel_at_least(min_kernel: str) -> bool:
     return (int(have[1]), int(have[2])) >= (int(want[1]), int(want[2]))
 
 
-def _cap_names(caps: tuple[str, ...]) -> set[str]:
+def cap_names(caps: tuple[str, ...]) -> set[str]:
+    """Capability names as moby's includes/excludes spell them (`CAP_` prefix, upper case)."""
     return {c if c.startswith("CAP_") else f"CAP_{c}" for c in (x.upper() for x in caps)}
 
 
 def select_rules(profile: dict[str, Any], caps: tuple[str, ...], machine: str) -> list[dict[str, Any]]:
     """moby's setupSeccomp: the rules that apply to this architecture and capability set."""
     arch = _ARCHES.get(machine, (machine, ""))[0]
-    have = _cap_names(caps)
+    have = cap_names(caps)
     selected = []
     for rule in profile.get("syscalls") or []:
         if not isinstance(rule, dict):
@@ -314,28 +360,33 @@ def _libseccomp_version() -> str:
     return f"{v.major}.{v.minor}.{v.micro}"
 
 
-def _cache_path(key: str) -> Path:
-    return cache_dir() / "seccomp" / f"{key}.bpf"
+_CACHE_DIR = "seccomp"
 
 
-def _read_cache(key: str, source: str) -> Program | None:
+def _read_cache(key: str, source: str, identity: str) -> Program | None:
     try:
-        blob = _cache_path(key).read_bytes()
+        with open(paths.location(paths.CACHE, _CACHE_DIR, f"{key}.bpf"), "rb") as fh:
+            blob = fh.read()
         header, code = blob.split(b"\n", 1)
         meta = json.loads(header)
+        if meta["identity"] != identity:
+            return None
         return Program(code, bool(meta["observe"]), int(meta["errno"]), source, key, tuple(meta["notices"]))
     except (OSError, ValueError, KeyError, TypeError, SandboxError):
         return None
 
 
-def _write_cache(key: str, prog: Program) -> None:
-    path = _cache_path(key)
-    header = json.dumps({"observe": prog.observe, "errno": prog.default_errno, "notices": list(prog.notices)})
+def _write_cache(key: str, prog: Program, identity: str) -> None:
+    from pathlib import Path  # only on a miss: the fast path does without pathlib
+
+    from pysandbox.fsutil import atomic_write_bytes
+
+    directory = paths.location(paths.CACHE, _CACHE_DIR)
+    header = json.dumps({"identity": identity, "observe": prog.observe, "errno": prog.default_errno,
+                         "notices": list(prog.notices)})  # fmt: skip
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{key}.{os.getpid()}.tmp")
-        tmp.write_bytes(header.encode() + b"\n" + prog.code)
-        os.replace(tmp, path)
+        os.makedirs(directory, exist_ok=True)
+        atomic_write_bytes(Path(directory, f"{key}.bpf"), header.encode() + b"\n" + prog.code)
     except OSError:
         pass  # the cache is an optimisation; a read-only home must not stop a sandbox
 
@@ -365,7 +416,7 @@ SECCOMP_IOCTL_NOTIF_RECV = 0xC0502100  # _IOWR('!', 0, struct seccomp_notif)
 SECCOMP_IOCTL_NOTIF_SEND = 0xC0182101  # _IOWR('!', 1, struct seccomp_notif_resp)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Denial:
     """One denied syscall: `pid` in the launcher's pid namespace, `syscall` its name for `arch`."""
 

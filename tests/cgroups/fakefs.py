@@ -18,6 +18,8 @@ import re
 import signal
 from pathlib import Path
 
+from proctools import alive
+
 from pysandbox.sandbox.cgroups.fs import CgroupFs
 from pysandbox.sandbox.cgroups.plan import parse_cpu_list
 
@@ -96,10 +98,10 @@ class FakeV2Fs(CgroupFs):
         were not moved elsewhere (a fork inherits its parent's cgroup)."""
         owner = self._listed()
         here = procs.parent
-        members = [pid for pid, cgroup in owner.items() if cgroup == here and _alive(pid)]
+        members = [pid for pid, cgroup in owner.items() if cgroup == here and alive(pid)]
         tree = _process_tree()
         for pid, ppid in tree.items():
-            if pid in owner or not _alive(pid):
+            if pid in owner or not alive(pid):
                 continue
             ancestor = ppid
             while ancestor > 1 and ancestor not in owner:
@@ -218,13 +220,13 @@ class FakeV2Fs(CgroupFs):
                 self._add_files(cgroup / child, controller)
 
     def _procs(self, cgroup: Path, text: str) -> None:
-        if not text.isdigit() or not _alive(int(text)):
+        if not text.isdigit() or not alive(int(text)):
             raise _err(errno.ESRCH, cgroup / "cgroup.procs")
         if cgroup != self.root and self._set(cgroup / "cgroup.subtree_control"):
             raise _err(errno.EBUSY, cgroup / "cgroup.procs")
         pid = int(text)
         for procs in self.root.rglob("cgroup.procs"):
-            kept = [p for p in procs.read_text().split() if int(p) != pid and _alive(int(p))]
+            kept = [p for p in procs.read_text().split() if int(p) != pid and alive(int(p))]
             procs.write_text("".join(f"{p}\n" for p in kept))
         with open(cgroup / "cgroup.procs", "a") as fh:
             fh.write(f"{pid}\n")
@@ -272,11 +274,3 @@ def _process_tree() -> dict[int, int]:
             except (OSError, IndexError, ValueError):
                 pass
     return tree
-
-
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False

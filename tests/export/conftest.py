@@ -9,26 +9,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from security.attackkit import _compile
+from security.attackkit import build_attack_rootfs, compile_attack
 
 
 @pytest.fixture(scope="session")
 def attack_exe(world_tmp: Path) -> Path:
-    return _compile(world_tmp)
-
-
-def _attack_rootfs(base: Path, dest: Path, exe: Path) -> Path:
-    shutil.copytree(base, dest, symlinks=True)
-    shutil.copy2(exe, dest / "attack")
-    shutil.copy2(exe, dest / "suid-attack")
-    (dest / "suid-attack").chmod(0o4755)
-    return dest
+    return compile_attack(world_tmp)
 
 
 @pytest.fixture(scope="session")
 def attack_rootfs(world_tmp: Path, busybox_rootfs: Path, attack_exe: Path) -> Iterator[Path]:
     """busybox + /attack + a setuid-root /suid-attack, owned by root."""
-    path = _attack_rootfs(busybox_rootfs, world_tmp / "export-rootfs", attack_exe)
+    path = build_attack_rootfs(busybox_rootfs, world_tmp / "export-rootfs", attack_exe)
     yield path
     shutil.rmtree(path, ignore_errors=True)
 

@@ -5,19 +5,38 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import sys
 import uuid
 from pathlib import Path
 from typing import Any
 
-PSB = [sys.executable, "-m", "pysandbox"]
+from psbcli import PSB as PSB  # re-exported: the suite builds argv from it
+from psbcli import run_psb
 
 
 def export(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run([*PSB, "export", *args], capture_output=True, text=True, timeout=120)
+    done = run_psb("export", *args)
     if check:
         assert done.returncode == 0, done.stderr
     return done
+
+
+def export_workload(profile: str, fmt: str, out: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    """Export PROFILE as FMT for `busybox:1.36 sh -c id` into OUT."""
+    return export(
+        "--profile",
+        profile,
+        "--format",
+        fmt,
+        "--image",
+        "busybox:1.36",
+        "-o",
+        str(out),
+        *extra,
+        "--",
+        "sh",
+        "-c",
+        "id",
+    )
 
 
 def runc_run(bundle: Path, user: Any | None = None) -> subprocess.CompletedProcess[str]:

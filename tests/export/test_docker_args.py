@@ -11,7 +11,7 @@ from pathlib import Path
 from pysandbox.policies.loader import load_profile
 from pysandbox.sandbox import seccomp as launcher
 
-from .helpers import export
+from .helpers import export, export_workload
 
 # docker run's boolean flags among those the exporter may print; every other flag takes a value.
 BOOLEAN = {"--read-only", "--privileged"}
@@ -37,20 +37,7 @@ def parse(text: str) -> tuple[dict[str, list[str]], list[str]]:
 
 def test_strict_flags(tmp_path: Path) -> None:
     out = tmp_path / "strict.args"
-    done = export(
-        "--profile",
-        "strict",
-        "--format",
-        "docker-args",
-        "--image",
-        "busybox:1.36",
-        "-o",
-        str(out),
-        "--",
-        "sh",
-        "-c",
-        "id",
-    )
+    done = export_workload("strict", "docker-args", out)
     flags, rest = parse(out.read_text())
     assert rest == ["busybox:1.36", "sh", "-c", "id"]
     assert flags["--cap-drop"] == ["ALL"] and "--cap-add" not in flags

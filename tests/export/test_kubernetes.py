@@ -13,7 +13,7 @@ import pytest
 import yaml
 from kubernetes_validate.utils import latest_version
 
-from .helpers import PSB, export
+from .helpers import PSB, export, export_workload
 from .k8s_merge import merge
 
 # Restricted allows dropping ALL and adding back NET_BIND_SERVICE, for a non-root user.
@@ -70,21 +70,7 @@ def findings(path: Path) -> list[dict[str, Any]]:
 
 def _export_pod(tmp_path: Path, profile: str, *extra: str) -> tuple[Path, str]:
     out = tmp_path / "pod.yaml"
-    done = export(
-        "--profile",
-        profile,
-        "--format",
-        "kubernetes",
-        "--image",
-        "busybox:1.36",
-        "-o",
-        str(out),
-        *extra,
-        "--",
-        "sh",
-        "-c",
-        "id",
-    )
+    done = export_workload(profile, "kubernetes", out, *extra)
     return out, done.stderr
 
 

@@ -48,21 +48,15 @@ def compare(ours: subprocess.CompletedProcess[str], theirs: subprocess.Completed
     return facts(ours.stdout)
 
 
+def export_bundle(profile: str, rootfs: Path, bundle: Path) -> None:
+    """The OCI bundle of PROFILE over ROOTFS running the attack program."""
+    export("--profile", profile, "--format", "oci", "--rootfs", str(rootfs), "-o", str(bundle), "--", *ARGV)
+
+
 @pytest.mark.parametrize("profile", ["strict", "default"])
 def test_runc_as_root_matches_pysandbox_run(profile: str, attack_rootfs: Path, scratch: Path) -> None:
     bundle = scratch / "bundle"
-    export(
-        "--profile",
-        profile,
-        "--format",
-        "oci",
-        "--rootfs",
-        str(attack_rootfs),
-        "-o",
-        str(bundle),
-        "--",
-        *ARGV,
-    )
+    export_bundle(profile, attack_rootfs, bundle)
     # A profile without a hostname: `run` names the host after the sandbox, the bundle "pysandbox".
     extra = () if profile == "strict" else ("--hostname", "pysandbox")
     lines = compare(pysandbox_run(profile, attack_rootfs, *extra), runc_run(bundle))
@@ -82,18 +76,7 @@ def test_runc_as_root_matches_pysandbox_run(profile: str, attack_rootfs: Path, s
 
 def test_runc_as_root_blocks_every_escape_attempt(attack_rootfs: Path, scratch: Path) -> None:
     bundle = scratch / "bundle"
-    export(
-        "--profile",
-        "strict",
-        "--format",
-        "oci",
-        "--rootfs",
-        str(attack_rootfs),
-        "-o",
-        str(bundle),
-        "--",
-        *ARGV,
-    )
+    export_bundle("strict", attack_rootfs, bundle)
     result = runc_run(bundle)
     assert result.returncode == 0, result.stderr
     assert outcomes(result.stdout) == dict.fromkeys(ATTACKS, "BLOCKED"), result.stdout

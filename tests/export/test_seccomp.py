@@ -209,5 +209,5 @@ def test_docker_json_keeps_per_architecture_rules(machine: str) -> None:
     from pysandbox.policies.export import seccomp as sx
 
     exported = json.loads(export("--profile", "strict", "--format", "seccomp").stdout)
-    original = launcher._parse_json((launcher.BUILTIN_DIR / "strict.json").read_bytes(), "strict")
+    original = launcher.parse_json((launcher.BUILTIN_DIR / "strict.json").read_bytes(), "strict")
     assert sx.oci_seccomp(exported, (), machine) == sx.oci_seccomp(original, (), machine)

@@ -11,7 +11,6 @@ import os
 import shutil
 import socket
 import subprocess
-import sys
 import threading
 import time
 import urllib.error
@@ -22,24 +21,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from psbcli import run_psb as run_psb  # re-exported for the suite's modules
 
 REGISTRY_BIN = "/usr/bin/docker-registry"
 SERVICE = "psb-registry"
 ISSUER = "psb-test-issuer"
 USER, PASSWORD = "psb", "s3cret"
-
-
-def run_psb(
-    *args: str, env: dict[str, str] | None = None, timeout: float = 120
-) -> subprocess.CompletedProcess[str]:
-    full_env = {**os.environ, **(env or {})}
-    return subprocess.run(
-        [sys.executable, "-m", "pysandbox", *args],
-        capture_output=True,
-        text=True,
-        env=full_env,
-        timeout=timeout,
-    )
 
 
 def free_port() -> int:

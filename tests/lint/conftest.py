@@ -1,12 +1,11 @@
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from psbcli import run_psb
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -18,16 +17,6 @@ def lint_cli(tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
     def run(
         *args: str, stdin: str | None = None, cwd: Path | None = None
     ) -> subprocess.CompletedProcess[str]:
-        env = {**os.environ, "PYTHONPATH": str(ROOT)}
-        return subprocess.run(
-            [sys.executable, "-m", "pysandbox", "lint", *args],
-            cwd=cwd or tmp_path,
-            input=stdin,
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=120,
-            check=False,
-        )
+        return run_psb("lint", *args, env={"PYTHONPATH": str(ROOT)}, cwd=cwd or tmp_path, stdin=stdin)
 
     return run

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from proctools import alive
 
 from pysandbox.sandbox import network
 from pysandbox.types import SandboxError, UserError
@@ -104,14 +105,14 @@ def test_slirp_exits_when_launcher_is_killed(who: str, request: pytest.FixtureRe
     try:
         assert proc.stdout is not None
         pids = json.loads(proc.stdout.readline())
-        assert _alive(pids["slirp_pid"])
+        assert alive(pids["slirp_pid"])
         assert not os.path.exists(pids["workdir"])  # nothing on disk for a kill -9 to leak
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
         deadline = time.monotonic() + 10
-        while _alive(pids["slirp_pid"]) and time.monotonic() < deadline:
+        while alive(pids["slirp_pid"]) and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert not _alive(pids["slirp_pid"])
+        assert not alive(pids["slirp_pid"])
     finally:
         proc.kill()
         proc.wait()
@@ -141,14 +142,6 @@ def test_publish_needs_slirp() -> None:
 def test_resolv_conf() -> None:
     assert network.resolv_conf("slirp") == "nameserver 10.0.2.3\n"
     assert network.resolv_conf("none") is None
-
-
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 def _kill(pid: int) -> None:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from psbcli import run_psb
 
 from pysandbox.scanner.image.engine import scan_image
 from pysandbox.scanner.image.scan import SCANNERS
@@ -41,15 +41,7 @@ def by_rule(findings: list[Finding], rule_id: str) -> list[Finding]:
 def run_cli(
     *args: str, cwd: Path | None = None, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    full_env = {**os.environ, **(env or {})}
-    return subprocess.run(
-        [sys.executable, "-m", "pysandbox", *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=cwd,
-        env=full_env,
-    )
+    return run_psb(*args, cwd=cwd, env=env, timeout=300)
 
 
 def cli_json(*args: str, cwd: Path | None = None) -> tuple[int, dict[str, Any], str]:

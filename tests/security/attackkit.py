@@ -133,7 +133,8 @@ def host_diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, tuple[
 # --- fixtures --------------------------------------------------------------------------------------
 
 
-def _compile(world_tmp: Path) -> Path:
+def compile_attack(world_tmp: Path) -> Path:
+    """The static attack program (attack.c), built once into `world_tmp/attack-bin`."""
     gcc = shutil.which("gcc")
     assert gcc, "gcc is required for the escape suite (Makefile APT_PKGS: gcc libc6-dev)"
     out = world_tmp / "attack-bin"
@@ -145,7 +146,8 @@ def _compile(world_tmp: Path) -> Path:
     return exe
 
 
-def _rootfs(base: Path, dest: Path, exe: Path, owner: tuple[int, int] | None) -> Path:
+def build_attack_rootfs(base: Path, dest: Path, exe: Path, owner: tuple[int, int] | None = None) -> Path:
+    """A copy of `base` with /attack and a setuid-root /suid-attack (owned by `owner` if given)."""
     shutil.copytree(base, dest, symlinks=True)
     shutil.copy2(exe, dest / "attack")
     shutil.copy2(exe, dest / "suid-attack")  # a setuid-root binary in the image
@@ -159,7 +161,7 @@ def _rootfs(base: Path, dest: Path, exe: Path, owner: tuple[int, int] | None) ->
 def kit(world_tmp: Path, busybox_rootfs: Path, delegated_user: Any) -> Iterator[Kit]:
     """Rootless sandboxes under strict need the cgroup subtree `pysandbox setup --delegate` makes."""
     test_user = delegated_user
-    exe = _compile(world_tmp)
+    exe = compile_attack(world_tmp)
     token = f"psbsecret{secrets.token_hex(8)}"
     secret_dir = world_tmp / f"secret-{token}"
     secret_dir.mkdir()
@@ -168,7 +170,10 @@ def kit(world_tmp: Path, busybox_rootfs: Path, delegated_user: Any) -> Iterator[
     secret.path.write_text(secret.content + "\n")
     secret.path.chmod(0o644)
     owners = {"root": None, "rootless": (test_user.uid, test_user.gid)}
-    rootfs = {m: _rootfs(busybox_rootfs, world_tmp / f"attack-rootfs-{m}", exe, o) for m, o in owners.items()}
+    rootfs = {
+        m: build_attack_rootfs(busybox_rootfs, world_tmp / f"attack-rootfs-{m}", exe, o)
+        for m, o in owners.items()
+    }
     volume = {}
     for m, o in owners.items():
         volume[m] = world_tmp / f"attack-vol-{m}"

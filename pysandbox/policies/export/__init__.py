@@ -10,15 +10,13 @@ NetworkPolicy, or a strategic patch of --workload), docker-args (`docker run` fl
 from __future__ import annotations
 
 import json
-import os
 import shlex
-import shutil
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pysandbox.fsutil import atomic_directory, atomic_write_text
 from pysandbox.policies.export.source import Request, load_profile, run_spec
 from pysandbox.policies.export.unsupported import Ledger
 from pysandbox.sandbox.spec import RunSpec
@@ -167,12 +165,9 @@ def write(result: Export, output: Path) -> None:
 
 
 def _write_file(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        tmp.write_text(text + "\n")
-        os.replace(tmp, path)
+        atomic_write_text(path, text + "\n")
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         raise UserError(
             f"cannot write {path}: {exc.strerror}: check the directory exists and is writable"
         ) from None
@@ -183,22 +178,11 @@ def _write_bundle(result: Export, output: Path) -> None:
 
     if output.exists() and (not output.is_dir() or any(output.iterdir())):
         raise UserError(f"bundle directory {output} exists and is not empty: give a new path to -o")
-    parent = output.resolve().parent
     try:
-        staging = Path(tempfile.mkdtemp(prefix=f".{output.name}.", dir=parent))
+        with atomic_directory(output) as staging:
+            staging.chmod(0o755)
+            (staging / "config.json").write_text(result.text + "\n")
+            assert result.spec is not None
+            populate_rootfs(result.spec, staging / "rootfs", Owners(json.loads(result.text)))
     except OSError as exc:
-        raise UserError(f"cannot create the bundle in {parent}: {exc.strerror}") from None
-    try:
-        staging.chmod(0o755)
-        (staging / "config.json").write_text(result.text + "\n")
-        assert result.spec is not None
-        populate_rootfs(result.spec, staging / "rootfs", Owners(json.loads(result.text)))
-        if output.exists():
-            output.rmdir()
-        os.rename(staging, output)
-    except OSError as exc:
-        shutil.rmtree(staging, ignore_errors=True)
         raise UserError(f"cannot write the bundle {output}: {exc.strerror or exc}") from None
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise

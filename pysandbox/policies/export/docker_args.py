@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from pysandbox.policies.export.unsupported import Ledger
-from pysandbox.policies.model import DOCKER_MASKED_PATHS, DOCKER_READONLY_PATHS, Profile
-from pysandbox.sandbox.rlimits import RESOURCES
+from pysandbox.policies.export.source import rlimit_resource
+from pysandbox.policies.export.unsupported import Ledger, engine_path_lists, no_mount_policy
+from pysandbox.policies.model import Profile
 from pysandbox.types import UserError
 
 _NS_FLAGS = (("pid", "--pid"), ("ipc", "--ipc"), ("uts", "--uts"))
@@ -94,19 +94,11 @@ def _filesystem(profile: Profile, ledger: Ledger) -> list[str]:
         ledger.carry("filesystem.tmp_size")
     else:
         ledger.skip("filesystem.tmp_size")
-    for feature, paths, default in (
-        ("filesystem.masked_paths", fs.masked_paths, DOCKER_MASKED_PATHS),
-        ("filesystem.readonly_paths", fs.readonly_paths, DOCKER_READONLY_PATHS),
-    ):
-        extra = sorted(set(paths) - set(default))
-        if extra:
-            ledger.lacks(
-                feature,
-                f"docker masks and write-protects only its own list: {', '.join(extra)} "
-                "stay as the engine leaves them",
-            )
-        else:
-            ledger.carry(feature)  # the engine's defaults cover them
+    engine_path_lists(
+        profile,
+        ledger,
+        "docker masks and write-protects only its own list: {extra} stay as the engine leaves them",
+    )
     if fs.sys == "none":
         ledger.lacks("filesystem.sys", "docker always mounts /sys (read-only for unprivileged containers)")
     else:
@@ -136,6 +128,12 @@ def _network_and_namespaces(profile: Profile, ledger: Ledger) -> list[str]:
     else:
         out = ["--network", mode]
         ledger.carry("network.mode")
+    ledger.lacks_if(
+        profile.network.allow_host_loopback,
+        "network.allow_host_loopback",
+        "docker's bridge does not reach the host's loopback; rootless podman: "
+        "--network slirp4netns:allow_host_loopback=true",
+    )
     ledger.carry("namespaces.net")
     for field, flag in _NS_FLAGS:
         if not getattr(ns, field):
@@ -191,28 +189,17 @@ def _number(value: object) -> str:
 def _rlimits(profile: Profile, ledger: Ledger) -> list[str]:
     out: list[str] = []
     for rl in profile.rlimits:
-        name = rl.name.lower().removeprefix("rlimit_")
-        if name not in RESOURCES:
-            raise UserError(
-                f"unknown rlimit {rl.name!r} in profile {profile.name}: use one of "
-                f"{', '.join(sorted(RESOURCES))}"
-            )
+        name = rlimit_resource(rl, profile)
         out += ["--ulimit", f"{name}={rl.soft}:{rl.hard}"]
     (ledger.carry if profile.rlimits else ledger.skip)("rlimits")
     return out
 
 
 def _unsupported(profile: Profile, ledger: Ledger) -> None:
-    mp = profile.mounts
     why = "docker run has no mount policy: it binds whatever -v asks for"
-    if mp.denied_host_paths:
-        ledger.lacks("mounts.denied_host_paths", f"{why}; check the command with `pysandbox audit config`")
-    else:
-        ledger.skip("mounts.denied_host_paths")
-    ledger.lacks("mounts.allowed_options", why)
-    ledger.lacks("mounts.risky", why)
-    ledger.lacks("mounts.allow_volumes", why)
-    if profile.audit != "off":
-        ledger.lacks("audit", "the engine records no pysandbox audit events (use its own event stream)")
-    else:
-        ledger.skip("audit")
+    no_mount_policy(profile, ledger, why, denied=f"{why}; check the command with `pysandbox audit config`")
+    ledger.lacks_if(
+        profile.audit != "off",
+        "audit",
+        "the engine records no pysandbox audit events (use its own event stream)",
+    )

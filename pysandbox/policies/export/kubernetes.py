@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from pysandbox.policies.export.seccomp import dns_label, spo_name
-from pysandbox.policies.export.unsupported import Ledger
-from pysandbox.policies.model import DOCKER_MASKED_PATHS, DOCKER_READONLY_PATHS, Profile
+from pysandbox.policies.export.unsupported import Ledger, engine_path_lists, no_mount_policy
+from pysandbox.policies.model import Profile
 from pysandbox.types import UserError
 
 TMP_VOLUME = "pysandbox-tmp"
@@ -228,19 +228,11 @@ def pod_fields(profile: Profile, ledger: Ledger) -> dict[str, Any]:
 
 def _paths(profile: Profile, ledger: Ledger) -> None:
     fs = profile.filesystem
-    for feature, paths, default in (
-        ("filesystem.masked_paths", fs.masked_paths, DOCKER_MASKED_PATHS),
-        ("filesystem.readonly_paths", fs.readonly_paths, DOCKER_READONLY_PATHS),
-    ):
-        extra = sorted(set(paths) - set(default))
-        if extra:
-            ledger.lacks(
-                feature,
-                f"procMount: Default gives the runtime's list only; {', '.join(extra)} "
-                "would need a custom runtime config",
-            )
-        else:
-            ledger.carry(feature)
+    engine_path_lists(
+        profile,
+        ledger,
+        "procMount: Default gives the runtime's list only; {extra} would need a custom runtime config",
+    )
     if fs.sys == "none":
         ledger.lacks("filesystem.sys", "containers always get /sys (read-only unless privileged)")
     else:
@@ -248,31 +240,26 @@ def _paths(profile: Profile, ledger: Ledger) -> None:
 
 
 def _unsupported(profile: Profile, ledger: Ledger) -> None:
-    mp = profile.mounts
-    why = (
+    no_mount_policy(
+        profile,
+        ledger,
         "a Pod has no mount policy: enforce it at admission (Pod Security `restricted` already forbids "
-        "hostPath volumes; ValidatingAdmissionPolicy for finer rules)"
+        "hostPath volumes; ValidatingAdmissionPolicy for finer rules)",
     )
-    if mp.denied_host_paths:
-        ledger.lacks("mounts.denied_host_paths", why)
-    else:
-        ledger.skip("mounts.denied_host_paths")
-    ledger.lacks("mounts.allowed_options", why)
-    ledger.lacks("mounts.risky", why)
-    ledger.lacks("mounts.allow_volumes", why)
-    if profile.rlimits:
-        names = ", ".join(rl.name for rl in profile.rlimits)
-        ledger.lacks("rlimits", f"Kubernetes has no rlimits ({names}): the node runtime's defaults apply")
-    else:
-        ledger.skip("rlimits")
-    if profile.audit != "off":
-        ledger.lacks(
-            "audit",
-            "pysandbox audit events are not recorded for pods (use the cluster's audit "
-            "log and runtime events)",
-        )
-    else:
-        ledger.skip("audit")
+    names = ", ".join(rl.name for rl in profile.rlimits)
+    ledger.lacks_if(
+        profile.rlimits, "rlimits", f"Kubernetes has no rlimits ({names}): the node runtime's defaults apply"
+    )
+    ledger.lacks_if(
+        profile.network.allow_host_loopback,
+        "network.allow_host_loopback",
+        "a pod cannot reach its node's loopback",
+    )
+    ledger.lacks_if(
+        profile.audit != "off",
+        "audit",
+        "pysandbox audit events are not recorded for pods (use the cluster's audit log and runtime events)",
+    )
 
 
 def _network(

@@ -16,11 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from pysandbox.policies.export import seccomp as sx
-from pysandbox.policies.export.source import cap_sets
-from pysandbox.policies.export.unsupported import Ledger
+from pysandbox.policies.export.source import cap_sets, rlimit_resource
+from pysandbox.policies.export.unsupported import Ledger, no_mount_policy
 from pysandbox.policies.model import Profile
 from pysandbox.sandbox import idmap as idmaps
-from pysandbox.sandbox.rlimits import RESOURCES
 from pysandbox.sandbox.spec import RunSpec, build_env
 from pysandbox.types import UserError
 
@@ -129,6 +128,11 @@ def _namespaces(profile: Profile, ledger: Ledger) -> list[dict[str, str]]:
         )
     else:
         ledger.carry("network.mode")
+    ledger.lacks_if(
+        profile.network.allow_host_loopback,
+        "network.allow_host_loopback",
+        "a runtime bundle configures no network",
+    )
     return out
 
 
@@ -172,12 +176,7 @@ def _process(spec: RunSpec, ledger: Ledger) -> dict[str, Any]:
 def _rlimits(profile: Profile, ledger: Ledger) -> list[dict[str, Any]]:
     out = []
     for rl in profile.rlimits:
-        name = rl.name.lower().removeprefix("rlimit_")
-        if name not in RESOURCES:
-            raise UserError(
-                f"unknown rlimit {rl.name!r} in profile {profile.name}: use one of "
-                f"{', '.join(sorted(RESOURCES))}"
-            )
+        name = rlimit_resource(rl, profile)
         out.append({"type": f"RLIMIT_{name.upper()}", "hard": _rlim(rl.hard), "soft": _rlim(rl.soft)})
     (ledger.carry if profile.rlimits else ledger.skip)("rlimits")
     return out
@@ -286,19 +285,19 @@ def _upper(profile: Profile, ledger: Ledger) -> None:
 
 
 def _unsupported(profile: Profile, ledger: Ledger) -> None:
-    mp = profile.mounts
     why = "a runtime config lists mounts but has no policy for them; this bundle binds no host path"
-    if mp.denied_host_paths:
-        ledger.lacks("mounts.denied_host_paths", f"{why}: check added binds with `pysandbox audit config`")
-    else:
-        ledger.skip("mounts.denied_host_paths")
-    ledger.lacks("mounts.allowed_options", why)
-    ledger.lacks("mounts.risky", f"{why}: `pysandbox audit config config.json` flags risky binds")
-    ledger.lacks("mounts.allow_volumes", why)
-    if profile.audit != "off":
-        ledger.lacks("audit", "runc records no pysandbox audit events (create/exit/seccomp denials)")
-    else:
-        ledger.skip("audit")
+    no_mount_policy(
+        profile,
+        ledger,
+        why,
+        denied=f"{why}: check added binds with `pysandbox audit config`",
+        risky=f"{why}: `pysandbox audit config config.json` flags risky binds",
+    )
+    ledger.lacks_if(
+        profile.audit != "off",
+        "audit",
+        "runc records no pysandbox audit events (create/exit/seccomp denials)",
+    )
 
 
 # --- the bundle on disk ------------------------------------------------------------------------------

@@ -32,7 +32,7 @@ def source_document(spec: str) -> tuple[str, dict[str, Any]] | None:
         if resolved is None:
             return None
         source, data = resolved
-        return source, launcher._parse_json(data, source)
+        return source, launcher.parse_json(data, source)
     except UserError as exc:
         raise UserError(str(exc)) from None
 
@@ -52,7 +52,7 @@ def _without_caps(cond: dict[str, Any] | None) -> dict[str, Any] | None:
 
 def resolve_caps(doc: dict[str, Any], caps: tuple[str, ...]) -> dict[str, Any]:
     """The document with capability conditions decided for `caps` (moby's rule, as the launcher's)."""
-    have = launcher._cap_names(caps)
+    have = launcher.cap_names(caps)
     rules: list[dict[str, Any]] = []
     for rule in doc.get("syscalls") or []:
         if not isinstance(rule, dict):

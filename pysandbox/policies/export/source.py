@@ -7,7 +7,8 @@ import os
 from dataclasses import dataclass
 
 from pysandbox.policies import capabilities
-from pysandbox.policies.model import Profile
+from pysandbox.policies.model import Profile, Rlimit
+from pysandbox.sandbox.rlimits import RESOURCES
 from pysandbox.sandbox.spec import RunSpec
 from pysandbox.types import EXIT_USAGE, UserError
 
@@ -74,3 +75,13 @@ def cap_sets(keep: tuple[str, ...], uid: int) -> CapSets:
     kept = tuple(f"CAP_{n}" for n in capabilities.names_of(plan.keep))
     inheritable = tuple(f"CAP_{n}" for n in capabilities.names_of(plan.inheritable))
     return CapSets(kept, kept, kept, inheritable, kept if plan.ambient else ())
+
+
+def rlimit_resource(rl: Rlimit, profile: Profile) -> str:
+    """The limit's resource as the engines spell it (`nofile` for RLIMIT_NOFILE); UserError if unknown."""
+    name = rl.name.lower().removeprefix("rlimit_")
+    if name not in RESOURCES:
+        raise UserError(
+            f"unknown rlimit {rl.name!r} in profile {profile.name}: use one of {', '.join(sorted(RESOURCES))}"
+        )
+    return name

@@ -9,7 +9,7 @@ import dataclasses
 import typing
 from dataclasses import dataclass, field
 
-from pysandbox.policies.model import Profile
+from pysandbox.policies.model import DOCKER_MASKED_PATHS, DOCKER_READONLY_PATHS, Profile
 
 # Profile fields that describe the profile rather than restrict the workload.
 _DESCRIPTIVE = frozenset({"name", "description"})
@@ -62,6 +62,13 @@ class Ledger:
     def lacks(self, feature: str, reason: str) -> None:
         self.notes.append(Note(feature, self.target, reason))
 
+    def lacks_if(self, active: object, feature: str, reason: str) -> None:
+        """Not expressible when the profile sets `feature` (`active` is true), else unset."""
+        if active:
+            self.lacks(feature, reason)
+        else:
+            self.skip(feature)
+
     def partly(self, feature: str, reason: str) -> None:
         self.carry(feature)
         self.notes.append(Note(feature, self.target, reason, partial=True))
@@ -85,3 +92,28 @@ class Ledger:
         return [f"pysandbox: note: {n.line()}" for n in self.notes] + [
             f"pysandbox: info: {m}" for m in self.info
         ]
+
+
+def no_mount_policy(
+    profile: Profile, ledger: Ledger, why: str, denied: str | None = None, risky: str | None = None
+) -> None:
+    """The target binds whatever it is given: none of the profile's mount policy carries over."""
+    ledger.lacks_if(profile.mounts.denied_host_paths, "mounts.denied_host_paths", denied or why)
+    ledger.lacks("mounts.allowed_options", why)
+    ledger.lacks("mounts.risky", risky or why)
+    ledger.lacks("mounts.allow_volumes", why)
+
+
+def engine_path_lists(profile: Profile, ledger: Ledger, reason: str) -> None:
+    """masked_paths / readonly_paths where the engine applies only its own lists (docker's, which
+    cover the profile's defaults). `reason` is a template for the paths beyond them (`{extra}`)."""
+    fs = profile.filesystem
+    for feature, paths, default in (
+        ("filesystem.masked_paths", fs.masked_paths, DOCKER_MASKED_PATHS),
+        ("filesystem.readonly_paths", fs.readonly_paths, DOCKER_READONLY_PATHS),
+    ):
+        extra = sorted(set(paths) - set(default))
+        if extra:
+            ledger.lacks(feature, reason.format(extra=", ".join(extra)))
+        else:
+            ledger.carry(feature)

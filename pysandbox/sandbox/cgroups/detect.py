@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from pysandbox.sandbox.cgroups.fs import CgroupFs
+from pysandbox.sandbox.cgroups.fs import CgroupFs, root_mounts
 from pysandbox.sandbox.cgroups.v1 import SUBTREE, V1Backend, v1_mounts
 from pysandbox.sandbox.cgroups.v2 import V2Backend, controllers
 
@@ -14,17 +14,7 @@ Backend = V1Backend | V2Backend
 
 
 def v2_mount(mountinfo: str = "/proc/self/mountinfo") -> Path | None:
-    try:
-        with open(mountinfo) as fh:
-            lines = fh.read().splitlines()
-    except OSError:
-        return None
-    for line in lines:
-        left, _, right = line.partition(" - ")
-        fields = left.split()
-        if right.split()[:1] == ["cgroup2"] and fields[3] == "/":
-            return Path(fields[4])
-    return None
+    return next((mount for fstype, mount, _ in root_mounts(mountinfo) if fstype == "cgroup2"), None)
 
 
 def own_v2_cgroup(proc_cgroup: str = "/proc/self/cgroup") -> str | None:

@@ -86,3 +86,19 @@ def read_int(fs: CgroupFs, path: Path) -> int | None:
     except OSError:
         return None
     return int(text) if text.isdigit() else None
+
+
+def root_mounts(mountinfo: str = "/proc/self/mountinfo") -> list[tuple[str, Path, str]]:
+    """(fstype, mount point, super options) of each mount of a filesystem's root; [] when unreadable."""
+    try:
+        with open(mountinfo) as fh:
+            lines = fh.read().splitlines()
+    except OSError:
+        return []
+    out: list[tuple[str, Path, str]] = []
+    for line in lines:
+        left, _, right = line.partition(" - ")
+        fields, tail = left.split(), right.split()
+        if len(fields) > 4 and tail and fields[3] == "/":
+            out.append((tail[0], Path(fields[4]), tail[2] if len(tail) > 2 else ""))
+    return out

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from pysandbox.sandbox.cgroups import owner
 from pysandbox.sandbox.cgroups.base import Cgroup, CgroupStats, remove_dirs, set_cpuset, write_limit
-from pysandbox.sandbox.cgroups.fs import CgroupFs, read_int, read_keyed
+from pysandbox.sandbox.cgroups.fs import CgroupFs, read_int, read_keyed, root_mounts
 from pysandbox.sandbox.cgroups.plan import Plan, host_has_swap
 from pysandbox.types import SandboxError
 
@@ -21,19 +21,11 @@ IO_WEIGHT_FILES = ("blkio.weight", "blkio.bfq.weight")
 def v1_mounts(mountinfo: str = "/proc/self/mountinfo") -> dict[str, Path]:
     """Controller name -> mount point of its v1 hierarchy (co-mounted controllers share one)."""
     found: dict[str, Path] = {}
-    try:
-        with open(mountinfo) as fh:
-            lines = fh.read().splitlines()
-    except OSError:
-        return found
-    for line in lines:
-        left, _, right = line.partition(" - ")
-        fields, tail = left.split(), right.split()
-        if len(tail) < 3 or tail[0] != "cgroup" or fields[3] != "/":
-            continue
-        for opt in tail[2].split(","):
-            if opt in CONTROLLERS:
-                found.setdefault(opt, Path(fields[4]))
+    for fstype, mount, options in root_mounts(mountinfo):
+        if fstype == "cgroup":
+            for opt in options.split(","):
+                if opt in CONTROLLERS:
+                    found.setdefault(opt, mount)
     return found
 
 

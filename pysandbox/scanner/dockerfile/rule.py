@@ -7,11 +7,10 @@ module in `pysandbox/scanner/dockerfile/rules/` once. See RULES_HOWTO.md.
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from collections.abc import Iterable, Iterator
 from typing import ClassVar
 
+from pysandbox.discovery import import_submodules
 from pysandbox.report import RuleInfo
 from pysandbox.scanner.dockerfile.model import Dockerfile, Instruction
 from pysandbox.scanner.dockerfile.shell import Command, ShellScript
@@ -114,11 +113,7 @@ def all_rules() -> dict[str, type[Rule]]:
     """Every rule, by id (imports the rules package on first call)."""
     global _LOADED
     if not _LOADED:
-        from pysandbox.scanner.dockerfile import rules as package
-
-        for mod in pkgutil.iter_modules(package.__path__):
-            if not mod.name.startswith("_"):
-                importlib.import_module(f"{package.__name__}.{mod.name}")
+        import_submodules("pysandbox.scanner.dockerfile.rules")
         _LOADED = True
     return dict(sorted(_REGISTRY.items()))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -75,43 +76,28 @@ def test_kubernetes_list_in_json_keeps_lines() -> None:
     assert pod.containers[0].lines["proc_unmasked"] == 24
 
 
+def _manifest(api: str, kind: str, name: str, spec: dict[str, Any]) -> dict[str, Any]:
+    return {"apiVersion": api, "kind": kind, "metadata": {"name": name}, "spec": spec}
+
+
 def test_every_workload_kind(tmp_path: Path) -> None:
     pod_spec = {"containers": [{"name": "c", "image": "x"}]}
     template = {"metadata": {"labels": {"a": "b"}}, "spec": pod_spec}
     sel = {"matchLabels": {"a": "b"}}
+    apps = {"selector": sel, "template": template}
     docs = [
-        {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}, "spec": pod_spec},
-        {
-            "apiVersion": "apps/v1",
-            "kind": "Deployment",
-            "metadata": {"name": "d"},
-            "spec": {"selector": sel, "template": template},
-        },
-        {
-            "apiVersion": "apps/v1",
-            "kind": "StatefulSet",
-            "metadata": {"name": "s"},
-            "spec": {"selector": sel, "serviceName": "s", "template": template},
-        },
-        {
-            "apiVersion": "apps/v1",
-            "kind": "DaemonSet",
-            "metadata": {"name": "ds"},
-            "spec": {"selector": sel, "template": template},
-        },
-        {
-            "apiVersion": "apps/v1",
-            "kind": "ReplicaSet",
-            "metadata": {"name": "rs"},
-            "spec": {"selector": sel, "template": template},
-        },
-        {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "j"}, "spec": {"template": template}},
-        {
-            "apiVersion": "batch/v1",
-            "kind": "CronJob",
-            "metadata": {"name": "cj"},
-            "spec": {"schedule": "* * * * *", "jobTemplate": {"spec": {"template": template}}},
-        },
+        _manifest("v1", "Pod", "p", pod_spec),
+        _manifest("apps/v1", "Deployment", "d", apps),
+        _manifest("apps/v1", "StatefulSet", "s", {**apps, "serviceName": "s"}),
+        _manifest("apps/v1", "DaemonSet", "ds", apps),
+        _manifest("apps/v1", "ReplicaSet", "rs", apps),
+        _manifest("batch/v1", "Job", "j", {"template": template}),
+        _manifest(
+            "batch/v1",
+            "CronJob",
+            "cj",
+            {"schedule": "* * * * *", "jobTemplate": {"spec": {"template": template}}},
+        ),
     ]
     import kubernetes_validate
 

@@ -1,0 +1,76 @@
+"""Small file-system helpers every package shares: atomic writes, lock probes.
+
+Kept free of heavy imports: `pysandbox run` uses it on its fast path (the seccomp cache).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import itertools
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+_counter = itertools.count()
+
+
+def atomic_write_bytes(path: Path, data: bytes, mode: int | None = None, *, durable: bool = False) -> None:
+    """Write `data` to `path` through a temp file beside it and a rename: readers see the old file or
+    the new one, never a part. `mode` sets the permissions (default: 0o666 less the umask); `durable`
+    fsyncs before the rename. On failure the temp file is removed and the error propagates."""
+    # pid + counter: unique within this process and among live ones; O_NOFOLLOW: a planted symlink
+    # fails the write instead of redirecting it.
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{next(_counter)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC, 0o666)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            if mode is not None:
+                os.fchmod(f.fileno(), mode)
+            if durable:
+                os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def atomic_write_text(path: Path, text: str, mode: int | None = None) -> None:
+    """`atomic_write_bytes` for text (UTF-8)."""
+    atomic_write_bytes(path, text.encode(), mode)
+
+
+@contextlib.contextmanager
+def atomic_directory(path: Path) -> Iterator[Path]:
+    """Yield a staging directory beside `path` (mode 0o700) to fill; on a clean exit it is renamed to
+    `path` (which may exist only as an empty directory), on any error removed with all it holds."""
+    import shutil
+    import tempfile
+
+    staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.resolve().parent))
+    try:
+        yield staging
+        if path.exists():
+            path.rmdir()
+        os.rename(staging, path)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def lock_held(path: Path) -> bool:
+    """Whether another open file description holds a flock on `path` (False when it does not exist)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return False
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
