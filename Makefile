@@ -27,7 +27,8 @@ apt:
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON_SYS) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[test]'
+	$(PY) -m pip install -q -e '.[test]' --config-settings editable_mode=compat
+	$(PY) -m compileall -q pysandbox
 	chmod -R a+rX $(VENV)
 	touch $@
 
@@ -48,6 +49,7 @@ demo: setup
 	PATH=$(VENV)/bin:$$PATH bash examples/demo.sh
 
 bench: setup
+	$(PY) -m compileall -q pysandbox
 	PATH=$(VENV)/bin:$$PATH bash bench/run_all.sh
 
 clean:

@@ -37,9 +37,10 @@ options:
   --name NAME             sandbox name (unique among running sandboxes; generated when absent)
   --read-only             mount the root filesystem read-only
   --keep                  keep the overlay's upper directory (its path is printed)
-  --network MODE          none, slirp or host (looser than the profile needs --allow-unsafe)
+  --network MODE          none, slirp or host (looser than the profile needs --allow-unsafe);
+                          slirp:allow_host_loopback=true also lets it reach the host's 127.0.0.1
   -p, --publish HOST:CTR  publish a port (slirp network)
-  --memory SIZE, --memory-swap SIZE, --cpus N, --pids-limit N
+  --memory SIZE, --memory-swap SIZE, --cpus N, --cpuset-cpus LIST, --pids-limit N
                           resource limits (looser than the profile needs --allow-unsafe)
   --cap-add CAP, --cap-drop CAP
                           capabilities kept by the workload
@@ -71,6 +72,7 @@ class Options:
     memory_swap: str | None = None
     cpus: str | None = None
     pids_limit: str | None = None
+    cpuset_cpus: str | None = None
     userns: str | None = None
     allow_unsafe = False
     help = False
@@ -116,6 +118,7 @@ _OPTIONS: dict[str, tuple[str, bool]] = {
     "--memory-swap": ("memory_swap", True),
     "--cpus": ("cpus", True),
     "--pids-limit": ("pids_limit", True),
+    "--cpuset-cpus": ("cpuset_cpus", True),
     "--cap-add": ("cap_add", True),
     "--cap-drop": ("cap_drop", True),
     "--security-opt": ("security_opt", True),
@@ -216,6 +219,7 @@ def _requested(opts: Options) -> object:
         memory_swap=swap,
         cpus=_number(opts.cpus, "--cpus", float),
         pids=int(pids) if pids is not None else None,
+        cpuset=opts.cpuset_cpus,
         cap_add=tuple(opts.cap_add),
         cap_drop=tuple(opts.cap_drop),
         seccomp=seccomp,

@@ -1,37 +1,62 @@
-"""Where pysandbox keeps its state (DESIGN.md: PYSANDBOX_HOME)."""
+"""Where pysandbox keeps its state (DESIGN.md: PYSANDBOX_HOME).
+
+`location(...)` gives plain strings for the `run` fast path (no pathlib import there); the
+functions returning `Path` are for everything else.
+"""
 
 from __future__ import annotations
 
 import os
-from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+STATE = "sandboxes"
+CACHE = "cache"
+
+
+def home_dir() -> str:
+    explicit = os.environ.get("PYSANDBOX_HOME")
+    if explicit:
+        return explicit
+    if os.geteuid() == 0:
+        return "/var/lib/pysandbox"
+    xdg = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
+    return os.path.join(xdg, "pysandbox")
+
+
+def location(*parts: str) -> str:
+    """A path under PYSANDBOX_HOME, as a string."""
+    return os.path.join(home_dir(), *parts)
+
+
+def _path(*parts: str) -> Path:
+    from pathlib import Path
+
+    return Path(location(*parts))
 
 
 def home() -> Path:
-    explicit = os.environ.get("PYSANDBOX_HOME")
-    if explicit:
-        return Path(explicit)
-    if os.geteuid() == 0:
-        return Path("/var/lib/pysandbox")
-    xdg = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
-    return Path(xdg) / "pysandbox"
+    return _path()
 
 
 def cache_dir() -> Path:
-    return home() / "cache"
+    return _path(CACHE)
 
 
 def state_dir() -> Path:
     """Per-sandbox runtime state (names, pids); one sub-directory per running sandbox."""
-    return home() / "sandboxes"
+    return _path(STATE)
 
 
 def images_dir() -> Path:
-    return home() / "images"
+    return _path("images")
 
 
 def volumes_dir() -> Path:
-    return home() / "volumes"
+    return _path("volumes")
 
 
 def audit_db() -> Path:
-    return home() / "audit.db"
+    return _path("audit.db")

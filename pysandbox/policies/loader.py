@@ -1,89 +1,127 @@
 """Finding and loading profiles: built-in names or YAML files, with a cache of validated profiles.
 
 The cache keeps pydantic and PyYAML off the `run` fast path: a profile validated once is stored
-as JSON under PYSANDBOX_HOME and rebuilt with `model.from_dict` on later runs.
+as JSON under PYSANDBOX_HOME (with the identity of the file it came from: device, inode, size,
+mtime and ctime, all checked on every read) and rebuilt with `model.from_dict` on later runs.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pysandbox import __version__
-from pysandbox.paths import cache_dir
+from pysandbox import __version__, paths
 from pysandbox.policies.model import Profile, from_dict
 from pysandbox.types import UserError
 
-BUILTIN_DIR = Path(__file__).parent / "profiles"
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    BUILTIN_DIR: Path
+
+_BUILTIN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "profiles")
+
+
+def __getattr__(name: str) -> Any:
+    if name == "BUILTIN_DIR":  # a Path for other commands; the run path does without pathlib
+        from pathlib import Path
+
+        return Path(_BUILTIN)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def builtin_names() -> list[str]:
-    return sorted(p.stem for p in BUILTIN_DIR.glob("*.yaml"))
+    return sorted(n[:-5] for n in os.listdir(_BUILTIN) if n.endswith(".yaml"))
 
 
-def resolve(name_or_path: str) -> Path:
-    """A built-in name (`strict`) or a path to a YAML file."""
-    builtin = BUILTIN_DIR / f"{name_or_path}.yaml"
-    if "/" not in name_or_path and builtin.is_file():
+def _resolve(name_or_path: str) -> str:
+    builtin = os.path.join(_BUILTIN, f"{name_or_path}.yaml")
+    if "/" not in name_or_path and os.path.isfile(builtin):
         return builtin
-    path = Path(name_or_path)
-    if path.is_file():
-        return path
+    if os.path.isfile(name_or_path):
+        return name_or_path
     names = ", ".join(builtin_names())
     raise UserError(f"profile {name_or_path!r} not found: use a built-in ({names}) or a path to a YAML file")
 
 
+def resolve(name_or_path: str) -> Path:
+    """A built-in name (`strict`) or a path to a YAML file."""
+    from pathlib import Path
+
+    return Path(_resolve(name_or_path))
+
+
 def load_profile(name_or_path: str) -> Profile:
-    path = resolve(name_or_path)
+    path = _resolve(name_or_path)
     try:
-        st = path.stat()
+        st = os.stat(path)
     except OSError as exc:
         raise UserError(f"cannot read profile {path}: {exc.strerror}") from None
-    key = hashlib.sha256(f"{__version__}\0{path.resolve()}\0{st.st_mtime_ns}\0{st.st_size}".encode()).hexdigest()
-    cached = _read_cache(key)
+    real = os.path.realpath(path)
+    identity = [__version__, real, st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns]
+    cache = _cache_file(real)
+    cached = _read_cache(cache, identity)
     if cached is not None:
         return from_dict(Profile, cached)  # type: ignore[no-any-return]
     profile = parse_profile_file(path)
-    _write_cache(key, profile.to_dict())
+    _write_cache(cache, identity, profile.to_dict())
     return profile
 
 
-def parse_profile_file(path: Path) -> Profile:
+def parse_profile_file(path: str | os.PathLike[str]) -> Profile:
     import yaml
 
     from pysandbox.policies.validate import validate_profile
 
+    path = os.fspath(path)
     try:
-        data = yaml.safe_load(path.read_text())
+        with open(path, encoding="utf-8") as fh:
+            data = yaml.safe_load(fh.read())
     except OSError as exc:
         raise UserError(f"cannot read profile {path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise UserError(f"{path}: is not UTF-8 text: save the profile as UTF-8 YAML") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark is not None else ""
         raise UserError(f"{path}:{where} is not valid YAML: {getattr(exc, 'problem', exc)}") from None
     if isinstance(data, dict) and "name" not in data:
-        data["name"] = path.stem
-    return validate_profile(data, str(path))
+        data["name"] = os.path.splitext(os.path.basename(path))[0]
+    return validate_profile(data, path)
 
 
-def _read_cache(key: str) -> dict[str, Any] | None:
+def _cache_file(real: str) -> str:
+    """One cache file per profile path. The name only spreads paths over files (a CRC, not a
+    digest: what the file holds is trusted only when its recorded identity matches)."""
+    from zlib import crc32
+
+    raw = os.fsencode(real)
+    return paths.location(paths.CACHE, "profiles", f"{crc32(raw):08x}{crc32(raw[::-1]):08x}.json")
+
+
+def _read_cache(cache: str, identity: list[Any]) -> dict[str, Any] | None:
     try:
-        with open(cache_dir() / "profiles" / f"{key}.json") as fh:
-            data: dict[str, Any] = json.load(fh)
-            return data
+        with open(cache, encoding="utf-8") as fh:
+            data = json.load(fh)
     except (OSError, ValueError):
         return None
+    if not isinstance(data, dict) or data.get("source") != identity:
+        return None
+    profile = data.get("profile")
+    return profile if isinstance(profile, dict) else None
 
 
-def _write_cache(key: str, data: dict[str, Any]) -> None:
-    directory = cache_dir() / "profiles"
+def _write_cache(cache: str, identity: list[Any], profile: dict[str, Any]) -> None:
+    directory = os.path.dirname(cache)
+    tmp = os.path.join(directory, f".{os.path.basename(cache)}.{os.getpid()}.tmp")
     try:
-        directory.mkdir(parents=True, exist_ok=True)
-        tmp = directory / f".{key}.{os.getpid()}.tmp"
-        tmp.write_text(json.dumps(data))
-        os.replace(tmp, directory / f"{key}.json")
+        os.makedirs(directory, exist_ok=True)
+        with open(tmp, "w", encoding="utf-8") as fh:
+            json.dump({"source": identity, "profile": profile}, fh)
+        os.replace(tmp, cache)
     except OSError:
-        pass  # the cache is an optimisation; a read-only home must not stop a sandbox
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass  # the cache is an optimisation; a read-only home must not stop a sandbox

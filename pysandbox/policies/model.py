@@ -1,16 +1,16 @@
-"""The profile model: plain frozen dataclasses so the `run` fast path can use them without pydantic.
+"""The profile model: frozen records the `run` fast path can use without pydantic.
 
-Untrusted YAML is validated by pydantic in `policies.validate`; validated profiles are cached as
-JSON and rebuilt here by `from_dict` (trusted data, no validation needed).
+Untrusted YAML is validated by pydantic in `policies.validate`, which sees these classes as the
+standard dataclasses they are (`pysandbox.record`: made without the dataclasses machinery at
+import, which the fast path would pay for in ms). Validated profiles are cached as JSON and rebuilt
+by `from_dict` (trusted data: no validation, no type introspection).
 """
 
 from __future__ import annotations
 
-import dataclasses
-import types
-import typing
-from dataclasses import dataclass, field
 from typing import Any, Literal
+
+from pysandbox.record import record
 
 NetworkMode = Literal["none", "host", "slirp"]
 IdMapMode = Literal["auto", "single", "subordinate", "host"]
@@ -36,8 +36,10 @@ DOCKER_READONLY_PATHS: tuple[str, ...] = (
 )  # fmt: skip
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Namespaces:
+    """The namespaces the sandbox gets of its own (false: it shares the host's)."""
+
     __pydantic_config__ = _STRICT
 
     user: bool = True
@@ -49,7 +51,7 @@ class Namespaces:
     cgroup: bool = True
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class IdMapping:
     """How sandbox ids map to host ids. `host` shares the host's user namespace (unsafe)."""
 
@@ -59,8 +61,10 @@ class IdMapping:
     size: int = 65536
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class UserSpec:
+    """The user and groups the workload runs as inside the sandbox."""
+
     __pydantic_config__ = _STRICT
 
     uid: int = 0
@@ -68,7 +72,7 @@ class UserSpec:
     additional_gids: tuple[int, ...] = ()
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Capabilities:
     """The capabilities the workload keeps, in all five sets; everything else is dropped."""
 
@@ -77,7 +81,7 @@ class Capabilities:
     keep: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Seccomp:
     """A built-in name (`strict`, `default`), a path to Docker/OCI seccomp JSON, or `unconfined`."""
 
@@ -86,8 +90,10 @@ class Seccomp:
     profile: str = "default"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Filesystem:
+    """The root filesystem and the /proc, /sys and /tmp mounts."""
+
     __pydantic_config__ = _STRICT
 
     read_only_root: bool = False
@@ -98,8 +104,10 @@ class Filesystem:
     sys: Literal["ro", "none"] = "ro"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class MountPolicy:
+    """What `-v` may bind: denied host paths, allowed options, risky mounts."""
+
     __pydantic_config__ = _STRICT
 
     denied_host_paths: tuple[str, ...] = ()
@@ -108,15 +116,20 @@ class MountPolicy:
     allow_volumes: bool = True
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Network:
+    """The network mode: none (own netns, lo only), host, or slirp (rootless NAT)."""
+
     __pydantic_config__ = _STRICT
 
     mode: NetworkMode = "none"
+    allow_host_loopback: bool = False  # slirp: let the sandbox reach the host's 127.0.0.1 (unsafe)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Limits:
+    """cgroup limits (None: not limited)."""
+
     __pydantic_config__ = _STRICT
 
     memory: int | None = None  # bytes
@@ -127,8 +140,10 @@ class Limits:
     io_weight: int | None = None
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Rlimit:
+    """One resource limit (setrlimit)."""
+
     __pydantic_config__ = _STRICT
 
     name: str  # nofile, nproc, core, fsize, as, stack, cpu, memlock, ...
@@ -136,64 +151,72 @@ class Rlimit:
     hard: int
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Lsm:
+    """An SELinux exec label and/or an AppArmor profile for the workload."""
+
     __pydantic_config__ = _STRICT
 
     selinux_label: str | None = None
     apparmor_profile: str | None = None
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Profile:
+    """A sandbox profile: every restriction one sandbox runs under."""
+
     __pydantic_config__ = _STRICT
 
     name: str
     description: str = ""
-    namespaces: Namespaces = field(default_factory=Namespaces)
-    idmap: IdMapping = field(default_factory=IdMapping)
-    user: UserSpec = field(default_factory=UserSpec)
+    namespaces: Namespaces = Namespaces()
+    idmap: IdMapping = IdMapping()
+    user: UserSpec = UserSpec()
     hostname: str | None = None
-    capabilities: Capabilities = field(default_factory=Capabilities)
-    seccomp: Seccomp = field(default_factory=Seccomp)
+    capabilities: Capabilities = Capabilities()
+    seccomp: Seccomp = Seccomp()
     no_new_privs: bool = True
-    filesystem: Filesystem = field(default_factory=Filesystem)
-    mounts: MountPolicy = field(default_factory=MountPolicy)
-    network: Network = field(default_factory=Network)
-    limits: Limits = field(default_factory=Limits)
+    filesystem: Filesystem = Filesystem()
+    mounts: MountPolicy = MountPolicy()
+    network: Network = Network()
+    limits: Limits = Limits()
     rlimits: tuple[Rlimit, ...] = ()
-    lsm: Lsm = field(default_factory=Lsm)
+    lsm: Lsm = Lsm()
     audit: AuditLevel = "events"
 
     def to_dict(self) -> dict[str, Any]:
+        import dataclasses
+
         return dataclasses.asdict(self)
 
 
 def from_dict(cls: type[Any], data: Any) -> Any:
-    """Rebuild a (nested) dataclass from `asdict` output of already validated data."""
-    return _build(cls, data)
+    """Rebuild a (nested) record from `to_dict` output of already validated data."""
+    nested = _nested(cls)
+    kwargs = {}
+    for key, value in data.items():
+        kind = nested.get(key)
+        if kind is None or value is None:
+            kwargs[key] = tuple(value) if isinstance(value, list) else value
+        elif kind[0]:
+            kwargs[key] = tuple(from_dict(kind[1], v) for v in value)
+        else:
+            kwargs[key] = from_dict(kind[1], value)
+    return cls(**kwargs)
 
 
-def _build(tp: Any, value: Any) -> Any:
-    if value is None:
-        return None
-    origin = typing.get_origin(tp)
-    if dataclasses.is_dataclass(tp) and isinstance(tp, type):
-        hints = _hints(tp)
-        return tp(**{k: _build(hints[k], v) for k, v in value.items() if k in hints})
-    if origin is tuple:
-        (item,) = typing.get_args(tp)[:1]
-        return tuple(_build(item, v) for v in value)
-    if origin in (typing.Union, types.UnionType):
-        inner = [a for a in typing.get_args(tp) if a is not type(None)]
-        return _build(inner[0], value) if len(inner) == 1 else value
-    return value
-
-
-_HINTS: dict[type[Any], dict[str, Any]] = {}
-
-
-def _hints(cls: type[Any]) -> dict[str, Any]:
-    if cls not in _HINTS:
-        _HINTS[cls] = typing.get_type_hints(cls)
-    return _HINTS[cls]
+def _nested(cls: type[Any]) -> dict[str, tuple[bool, type[Any]]]:
+    """Fields of `cls` that hold records: name -> (a tuple of them?, their class), read from the
+    annotation strings (`from __future__ import annotations`), which name classes of this module."""
+    known: dict[str, tuple[bool, type[Any]]] | None = cls.__dict__.get("_nested_records")
+    if known is not None:
+        return known
+    out = {}
+    for name, annotation in cls.__annotations__.items():
+        text = str(annotation).removesuffix(" | None")
+        many = text.startswith("tuple[") and text.endswith(", ...]")
+        target = globals().get(text[6:-6] if many else text)
+        if isinstance(target, type) and "_record_spec" in target.__dict__:
+            out[name] = (many, target)
+    type.__setattr__(cls, "_nested_records", out)
+    return out

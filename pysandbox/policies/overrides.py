@@ -6,17 +6,18 @@ recorded); an unsafe override without `allow_unsafe` raises SandboxError naming 
 
 from __future__ import annotations
 
-import dataclasses
-from typing import Any, NamedTuple
+from typing import Any
 
 from pysandbox.policies.model import Profile
+from pysandbox.record import record, replace
 from pysandbox.types import SandboxError
 
 NETWORK_ORDER = {"none": 0, "slirp": 1, "host": 2}  # growing exposure
 SECCOMP_ORDER = {"strict": 0, "default": 1, "unconfined": 2}
 
 
-class Requested(NamedTuple):
+@record(frozen=True)
+class Requested:
     """What the user asked for on the command line (None: not given)."""
 
     read_only: bool | None = None
@@ -28,12 +29,14 @@ class Requested(NamedTuple):
     memory_swap: int | None = None
     cpus: float | None = None
     pids: int | None = None
+    cpuset: str | None = None  # --cpuset-cpus
     cap_add: tuple[str, ...] = ()
     cap_drop: tuple[str, ...] = ()
     seccomp: str | None = None
 
 
-class Override(NamedTuple):
+@record(frozen=True)
+class Override:
     flag: str
     field: str
     old: Any
@@ -81,8 +84,8 @@ def _get(obj: Any, path: str) -> Any:
 def _set(obj: Any, path: str, value: Any) -> Any:
     head, _, rest = path.partition(".")
     if not rest:
-        return dataclasses.replace(obj, **{head: value})
-    return dataclasses.replace(obj, **{head: _set(getattr(obj, head), rest, value)})
+        return replace(obj, **{head: value})
+    return replace(obj, **{head: _set(getattr(obj, head), rest, value)})
 
 
 def _show(value: Any) -> str:
@@ -113,12 +116,7 @@ def apply(profile: Profile, req: Requested, allow_unsafe: bool = False) -> tuple
     if req.hostname is not None:
         b.change("--hostname", "hostname", req.hostname, unsafe=False)
     if req.network is not None:
-        if req.network not in NETWORK_ORDER:
-            raise SandboxError(f"unknown network mode {req.network!r}: use none, slirp or host")
-        looser = NETWORK_ORDER[req.network] > NETWORK_ORDER[b.profile.network.mode]
-        b.change("--network", "network.mode", req.network, unsafe=looser)
-        if req.network == "host":
-            b.change("--network", "namespaces.net", False, unsafe=True)
+        _network(b, req.network)
     if req.userns is not None:
         if req.userns != "host":
             raise SandboxError(f"unknown --userns mode {req.userns!r}: the only mode is host")
@@ -131,6 +129,8 @@ def apply(profile: Profile, req: Requested, allow_unsafe: bool = False) -> tuple
     ):
         if value is not None:
             b.change(flag, path, value, unsafe=_looser_limit(_get(b.profile, path), value))
+    if req.cpuset is not None:
+        _cpuset(b, req.cpuset)
     _capabilities(b, req)
     if req.seccomp is not None:
         rank_old = SECCOMP_ORDER.get(b.profile.seccomp.profile, 1)
@@ -138,6 +138,47 @@ def apply(profile: Profile, req: Requested, allow_unsafe: bool = False) -> tuple
         unsafe = rank_new is None or rank_new > rank_old  # a custom file cannot be ranked: treat as looser
         b.change("--security-opt seccomp", "seccomp.profile", req.seccomp, unsafe=unsafe)
     return b.profile, b.overrides
+
+
+def _network(b: _Builder, text: str) -> None:
+    """`MODE[:OPTION=VALUE,...]`; the only option is slirp's allow_host_loopback=true|false."""
+    mode, _, raw = text.partition(":")
+    if mode not in NETWORK_ORDER:
+        raise SandboxError(f"unknown network mode {mode!r}: use none, slirp or host")
+    options: dict[str, bool] = {}
+    for item in filter(None, raw.split(",")):
+        key, _, value = item.partition("=")
+        if mode != "slirp" or key != "allow_host_loopback" or value.lower() not in ("true", "false"):
+            raise SandboxError(
+                f"unknown --network option {item!r} for {mode}: the only option is "
+                "slirp:allow_host_loopback=true"
+            )
+        options[key] = value.lower() == "true"
+    looser = NETWORK_ORDER[mode] > NETWORK_ORDER[b.profile.network.mode]
+    b.change("--network", "network.mode", mode, unsafe=looser)
+    if mode == "host":
+        b.change("--network", "namespaces.net", False, unsafe=True)
+    if "allow_host_loopback" in options:
+        allow = options["allow_host_loopback"]
+        b.change("--network", "network.allow_host_loopback", allow, unsafe=allow)
+
+
+def _cpuset(b: _Builder, text: str) -> None:
+    """`--cpuset-cpus LIST`: a subset of the profile's cpus tightens it; anything else loosens it."""
+    new = _cpu_list(text)
+    old = b.profile.limits.cpuset_cpus
+    unsafe = old is not None and not new <= _cpu_list(old)
+    b.change("--cpuset-cpus", "limits.cpuset_cpus", text.replace(" ", ""), unsafe=unsafe)
+
+
+def _cpu_list(text: str) -> set[int]:
+    cpus: set[int] = set()
+    for part in text.replace(" ", "").split(","):
+        lo, dash, hi = part.partition("-")
+        if not lo.isdigit() or (dash and not hi.isdigit()) or (dash and int(hi) < int(lo)):
+            raise SandboxError(f"--cpuset-cpus {text!r} is not a cpu list: use e.g. 0-1 or 0,2")
+        cpus.update(range(int(lo), int(hi or lo) + 1))
+    return cpus
 
 
 def _capabilities(b: _Builder, req: Requested) -> None:

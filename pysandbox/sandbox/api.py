@@ -14,11 +14,11 @@ import os
 import sys
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import replace
 from typing import IO, Any
 
 from pysandbox.policies import overrides as ov
 from pysandbox.policies.model import Limits, Profile
+from pysandbox.record import replace
 from pysandbox.sandbox import harden, idmap, names, network
 from pysandbox.sandbox.init import InitPlan
 from pysandbox.sandbox.launcher import Launch, Result, Runner, namespace_flags
@@ -128,11 +128,12 @@ class Sandbox:
         self.workdir = workdir
         self.name = names.check_name(name) if name else None
         self.keep = keep
-        self.publish = tuple(publish)
+        # A bad -p fails here, before anything is created (network.check is cheap and import-free).
+        self.publish = _check_publish(self.profile.network.mode, publish)
         self.allow_unsafe = allow_unsafe
         self.forward_signals = forward_signals
         self.on_warning = on_warning
-        self._prepared: dict[Profile, Any] = {}  # harden.prepare results, per effective profile
+        self._prepared: dict[int, tuple[Profile, Any]] = {}  # harden.prepare results (see _prepare)
         self.stdio = (_fileno(stdin, 0), _fileno(stdout, 1), _fileno(stderr, 2))
         if self.rootfs and self.image:
             raise SandboxError("both an image and --rootfs given: use one of them")
@@ -142,6 +143,7 @@ class Sandbox:
         argv = tuple(argv)
         env, workdir, profile = self.env, self.workdir, self.profile
         lowerdirs: tuple[str, ...] = ()
+        img = None
         if self.image:
             from pysandbox.images import runtime
 
@@ -175,10 +177,16 @@ class Sandbox:
             allow_unsafe=self.allow_unsafe,
             image=self.image,
             overrides=tuple(o.describe() for o in self.overrides),
+            run_image=img,
+            overlay_options=img.overlay_options if img is not None else (),
         )
 
     def run(self, argv: Sequence[str]) -> Result:
         return launch(self.spec(argv), self.stdio, self.overrides, self.on_warning, self._prepared)
+
+
+def _check_publish(mode: str, publish: Iterable[str]) -> tuple[network.PortMapping, ...]:
+    return network.check(mode, publish)
 
 
 def _named(volume: Volume) -> Volume:
@@ -186,7 +194,7 @@ def _named(volume: Volume) -> Volume:
         return volume
     from pysandbox.images import runtime
 
-    return volume._replace(source=str(runtime.volume_path(volume.name)))
+    return replace(volume, source=str(runtime.volume_path(volume.name)))
 
 
 def _image_env(items: Iterable[str]) -> list[tuple[str, str]]:
@@ -269,7 +277,7 @@ def launch(
     stdio: tuple[int, int, int] = (0, 1, 2),
     overrides: Sequence[ov.Override] = (),
     on_warning: Callable[[str], None] = warn,
-    cache: dict[Profile, Any] | None = None,
+    cache: dict[int, tuple[Profile, Any]] | None = None,
 ) -> Result:
     """Run one sandbox to completion (the whole launcher side)."""
     started = time.monotonic()
@@ -296,13 +304,17 @@ def launch(
         from pysandbox.audit.recorder import Recorder
 
         rec = Recorder(sandbox_id, spec.name or names.default_name(sandbox_id), profile.name)
+    held = None
     try:
         findings = check_volumes(spec, rec, on_warning)
         publish = network.check(profile.network.mode, spec.publish)
         _housekeeping()
+        held = _hold_storage(spec)
         lease = names.acquire(spec.name, sandbox_id)
         slot = names.acquire_slot() if is_root and userns else None
     except BaseException:
+        if held is not None:
+            held.close()
         if rec is not None:
             rec.close()
         raise
@@ -316,12 +328,7 @@ def launch(
                        slot.index if slot else 0) if userns else None  # fmt: skip
         _check_user(profile, m)
         observe = rec is not None and profile.audit == "full"
-        u = profile.user
-        prepared = cache.get(profile) if cache is not None and not observe else None
-        if prepared is None:
-            prepared = harden.prepare(profile, u.uid, u.gid, u.additional_gids, observe_denials=observe)
-            if cache is not None and not observe:
-                cache[profile] = prepared  # immutable unless observing: reused by the next launch
+        prepared = _prepare(profile, observe, cache)
         for notice in getattr(prepared, "notices", ()):
             on_warning(notice)
         if profile.limits != Limits():  # the cgroups package is only imported when there are limits
@@ -333,7 +340,7 @@ def launch(
         fs = _fs_plan(spec, m, userns) if ns.mount else None
         resolv = network.resolv_conf(profile.network.mode) if own_net else None
         if fs is not None and resolv is not None:
-            fs = fs._replace(files=(("/etc/resolv.conf", resolv),))
+            fs = replace(fs, files=(("/etc/resolv.conf", resolv),))
         init = InitPlan(
             argv=spec.argv,
             env=build_env(spec),
@@ -363,7 +370,8 @@ def launch(
             if cg is not None:
                 cg.add(pid)
             if own_net:
-                net = network.attach(profile.network.mode, pid, publish)
+                net = network.attach(profile.network.mode, pid, publish,
+                                     allow_host_loopback=profile.network.allow_host_loopback)  # fmt: skip
 
         def before_start(pid: int) -> None:
             if rec is not None:
@@ -374,7 +382,7 @@ def launch(
             if observe:
                 watcher = harden.watch_denials(prepared, denials.append)
 
-        runner = Runner(plan, spec.forward_signals, attach, forked)
+        runner = Runner(plan, spec.forward_signals, attach, forked, on_warning)
         status, signum, error = runner.run(before_start)
         runner.wait()
         if watcher is not None:
@@ -398,7 +406,23 @@ def launch(
             runner.close()
         if watcher is not None:
             watcher.close()
-        _close_all(net, cg, rec, lease, slot)
+        _close_all(net, cg, rec, lease, slot, held)
+
+
+def _prepare(profile: Profile, observe: bool, cache: dict[int, tuple[Profile, Any]] | None) -> Any:
+    """harden.prepare, reused across launches of one Sandbox (immutable unless observing denials).
+    Keyed by the profile object itself (kept alive in the entry): hashing a whole profile per
+    launch costs more than the look-up saves."""
+    hit = cache.get(id(profile)) if cache is not None and not observe else None
+    if hit is not None and hit[0] is profile:
+        return hit[1]
+    u = profile.user
+    prepared = harden.prepare(profile, u.uid, u.gid, u.additional_gids, observe_denials=observe)
+    if cache is not None and not observe:
+        if len(cache) >= 8:  # profiles made per launch (an image's USER) must not pile up
+            cache.clear()
+        cache[id(profile)] = (profile, prepared)
+    return prepared
 
 
 _LAST_SWEEP = [0.0]
@@ -417,7 +441,37 @@ def _housekeeping() -> None:
         pass
 
 
-def _close_all(net: Any, cg: Any, rec: Any, lease: names.Lease, slot: names.Slot | None) -> None:
+def _hold_storage(spec: RunSpec) -> Any:
+    """Holds the image's layers and the named volumes for the sandbox's life, so that `image rm`,
+    `image prune` and `volume rm` see them in use. None when there is nothing to hold."""
+    named = [v.name for v in spec.volumes if v.name]
+    if spec.run_image is None and not named:
+        return None
+    import contextlib
+
+    from pysandbox.images import runtime
+
+    stack = contextlib.ExitStack()
+    try:
+        if spec.run_image is not None:
+            stack.enter_context(runtime.use_image(spec.run_image))
+        for name in named:
+            # As root the volume is bound idmapped into the sandbox (launcher._root_trees), so the
+            # sandbox's root owns it without a chown; rootless its owner is the invoking user, who
+            # is the sandbox's root (or its only user).
+            stack.enter_context(runtime.use_volume(name))
+    except UserError as exc:
+        stack.close()
+        raise SandboxError(str(exc)) from None
+    except BaseException:
+        stack.close()
+        raise
+    return stack
+
+
+def _close_all(
+    net: Any, cg: Any, rec: Any, lease: names.Lease, slot: names.Slot | None, held: Any = None
+) -> None:
     steps: list[Callable[[], None]] = []
     if net is not None:
         steps.append(net.close)
@@ -426,6 +480,8 @@ def _close_all(net: Any, cg: Any, rec: Any, lease: names.Lease, slot: names.Slot
     steps.append(lease.release)
     if slot is not None:
         steps.append(slot.release)
+    if held is not None:
+        steps.append(held.close)
     if rec is not None:
         steps.append(rec.close)
     error: BaseException | None = None
@@ -465,7 +521,7 @@ def _fs_plan(spec: RunSpec, m: idmap.IdMap | None, userns: bool) -> FsPlan:
         masked=fs.masked_paths,
         readonly=fs.readonly_paths,
         sys=fs.sys,
-        userns=userns,
+        overlay_options=tuple(dict.fromkeys((*spec.overlay_options, *(("userxattr",) if userns else ())))),
         tty_gid=5 if m is None or m.maps_gid(5) else None,
     )
 

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import ctypes
 import errno
-from dataclasses import dataclass
 
 from pysandbox.policies import capabilities
+from pysandbox.record import record
 from pysandbox.types import SandboxError
 
 PR_CAPBSET_DROP = 24
@@ -44,7 +44,7 @@ _libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_u
 _libc.prctl.restype = ctypes.c_int
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class CapPlan:
     keep: int  # bit mask
     last_cap: int  # highest capability number this kernel knows

@@ -24,10 +24,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from pysandbox.policies.model import Profile
+from pysandbox.record import record
 from pysandbox.sandbox import caps, lsm, rlimits, seccomp
 from pysandbox.types import SandboxError
 
@@ -37,7 +37,7 @@ ENFORCED: frozenset[str] = frozenset({"user", "capabilities", "no_new_privs", "r
 PR_SET_NO_NEW_PRIVS = 38
 
 
-@dataclass
+@record
 class Prepared:
     uid: int
     gid: int

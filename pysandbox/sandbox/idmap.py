@@ -11,15 +11,16 @@ from __future__ import annotations
 
 import os
 import pwd
-from typing import NamedTuple
 
+from pysandbox.record import record
 from pysandbox.types import SandboxError
 
 ROOT_BASE = 1_000_000_000  # documented default range for sandboxes started by root
 SUBID_FILES = ("/etc/subuid", "/etc/subgid")
 
 
-class IdMap(NamedTuple):
+@record(frozen=True)
+class IdMap:
     kind: str  # "single", "subordinate", "root"
     uid_lines: tuple[tuple[int, int, int], ...]  # (inside, outside, count)
     gid_lines: tuple[tuple[int, int, int], ...]

@@ -11,8 +11,9 @@ import errno
 import os
 import signal
 import socket
-from typing import Any, NamedTuple
+from typing import Any
 
+from pysandbox.record import record
 from pysandbox.sandbox import harden, libc, mounts, network
 from pysandbox.sandbox.mounts import FsPlan, MountError, Sources
 from pysandbox.sandbox.spec import DEFAULT_PATH, FORWARDED_SIGNALS
@@ -21,7 +22,8 @@ SIGNALS = tuple(getattr(signal, name) for name in FORWARDED_SIGNALS)
 RESET_SIGNALS = (*SIGNALS, signal.SIGPIPE, signal.SIGXFSZ, signal.SIGCHLD)
 
 
-class InitPlan(NamedTuple):
+@record(frozen=True)
+class InitPlan:
     argv: tuple[str, ...]
     env: dict[str, str]
     workdir: str
@@ -61,7 +63,7 @@ def run_init(sock: socket.socket, plan: InitPlan, src: Sources) -> int:
         signal.signal(sig, _Workload.forward)
     os.setsid()  # no controlling terminal: TIOCSTI cannot push input to the host's shell
     try:
-        _setup(plan, src)
+        notes = _setup(plan, src)
     except MountError as exc:
         send(sock, f"F{exc}")
         return 125
@@ -70,6 +72,8 @@ def run_init(sock: socket.socket, plan: InitPlan, src: Sources) -> int:
         send(sock, f"Fcannot set up the sandbox: {exc.strerror}{where}")
         return 125
     libc.prctl(libc.PR_SET_DUMPABLE, 0)
+    for note in notes:
+        send(sock, f"W{note}")
     send(sock, "R")
     try:
         go = sock.recv(16)
@@ -80,14 +84,15 @@ def run_init(sock: socket.socket, plan: InitPlan, src: Sources) -> int:
     return _start_and_reap(sock, plan)
 
 
-def _setup(plan: InitPlan, src: Sources) -> None:
+def _setup(plan: InitPlan, src: Sources) -> list[str]:
+    """Namespaces' contents: lo, hostname, the root filesystem. Returns warnings for the launcher."""
     if plan.network is not None:
         network.setup_inside(plan.network)
     if plan.hostname is not None:
         libc.sethostname(plan.hostname)
-    if plan.fs is not None:
-        mounts.build(plan.fs, src)
+    notes = mounts.build(plan.fs, src) if plan.fs is not None else []
     _ensure_workdir(plan.workdir)
+    return notes
 
 
 def _ensure_workdir(workdir: str) -> None:

@@ -5,8 +5,9 @@
   ranges), adds A to the cgroup, attaches the network, and (as root) sends the idmapped rootfs and
   the bind sources as detached mount trees with "G".  A becomes root inside, unshares the cgroup
   namespace, forks B (PID 1 of the new pid namespace) and reports B's pid.  B builds the root,
-  pivots, says "R"; L records `start` durably and answers "S"; B forks and execs the workload C,
-  reaps, forwards signals, and reports "X status signal" (or "E errno" when exec failed).
+  pivots, says "R" (after "W warning" lines, if any); L records `start` durably and answers "S";
+  B forks and execs the workload C, reaps, forwards signals, and reports "X status signal"
+  (or "E errno" when exec failed).
 
 Messages are short ASCII datagrams on one SOCK_SEQPACKET pair; "F reason" at any point is a setup
 failure (exit 125). A and B die with their parent (PR_SET_PDEATHSIG), and everything else in the
@@ -23,8 +24,9 @@ import socket
 import sys
 from collections.abc import Callable
 from types import FrameType
-from typing import Any, NamedTuple
+from typing import Any
 
+from pysandbox.record import record
 from pysandbox.sandbox import idmap, libc, mounts, names
 from pysandbox.sandbox.idmap import IdMap
 from pysandbox.sandbox.init import SIGNALS, InitPlan, run_init
@@ -68,7 +70,8 @@ class Result:
         return f"Result(status={self.status}, signal={self.signal}, name={self.name!r}, error={self.error!r})"
 
 
-class Launch(NamedTuple):
+@record(frozen=True)
+class Launch:
     """Everything the children need, computed in the launcher before the first fork."""
 
     flags: int  # namespaces A unshares (cgroup comes later)
@@ -258,9 +261,15 @@ class Runner:
     """The launcher's side of one launch (L)."""
 
     def __init__(
-        self, launch: Launch, forward: bool, attach: Callable[[int], None], forked: Callable[[], None]
+        self,
+        launch: Launch,
+        forward: bool,
+        attach: Callable[[int], None],
+        forked: Callable[[], None],
+        warn: Callable[[str], None],
     ) -> None:
         self.launch = launch
+        self.warn = warn  # warnings PID 1 reports during set-up
         self.forked = forked  # right after the first fork (harden.watch_denials)
         self.forwarder = _Forwarder() if forward else None
         self.attach = attach  # cgroup + network, given A's pid, before A goes on
@@ -311,6 +320,8 @@ class Runner:
                 self.pid_b = int(body)
                 if self.forwarder is not None:
                     self.forwarder.set_target(self.pid_b)
+            elif kind == b"W":
+                self.warn(body)
             elif kind == b"R":
                 before_start(self.pid_b)
                 parent.send(b"S")

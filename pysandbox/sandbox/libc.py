@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import ctypes
 import os
-import platform
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWCGROUP = 0x02000000
@@ -121,9 +120,9 @@ def umount2(target: str, flags: int = 0) -> None:
 
 
 def pivot_root(new_root: str, put_old: str) -> None:
-    number = _PIVOT_ROOT.get(platform.machine())
+    number = _PIVOT_ROOT.get(os.uname().machine)
     if number is None:
-        raise OSError(38, "pivot_root: unsupported architecture", platform.machine())
+        raise OSError(38, "pivot_root: unsupported architecture", os.uname().machine)
     _check(_syscall(ctypes.c_long(number), _b(new_root), _b(put_old)), "pivot_root")
 
 
@@ -238,9 +237,9 @@ def fork_into_namespaces(flags: int) -> int:
     process. Only safe in a single-threaded process: unlike glibc's fork, a raw clone does not
     take malloc's locks or update the thread's cached tid (callers check the thread count).
     """
-    number = _CLONE.get(platform.machine())
+    number = _CLONE.get(os.uname().machine)
     if number is None:
-        raise OSError(38, "clone: unsupported architecture", platform.machine())
+        raise OSError(38, "clone: unsupported architecture", os.uname().machine)
     api = ctypes.pythonapi
     api.PyOS_BeforeFork()
     pid = _pylibc.syscall(

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import ctypes
 import os
-from dataclasses import dataclass
 
 from pysandbox.policies.model import Lsm
+from pysandbox.record import record
 from pysandbox.types import SandboxError
 
 SELINUX_FS = "/sys/fs/selinux"
@@ -20,7 +20,7 @@ APPARMOR_PROFILES = "/sys/kernel/security/apparmor/profiles"
 APPARMOR_EXEC_ATTRS = ("/proc/thread-self/attr/apparmor/exec", "/proc/thread-self/attr/exec")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class LsmPlan:
     selinux_label: str | None = None
     apparmor_profile: str | None = None

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pysandbox.sandbox.spec import RunSpec, Volume
-from pysandbox.types import Finding, SandboxError
+from pysandbox.types import SandboxError
+
+if TYPE_CHECKING:
+    from pysandbox.types import Finding
 
 
 def _within(path: str, parent: str) -> bool:

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import os
 import stat
-from typing import NamedTuple
 
+from pysandbox.record import record
 from pysandbox.sandbox import libc
 from pysandbox.sandbox.spec import Tmpfs, Volume
 
@@ -32,7 +32,19 @@ class MountError(Exception):
     """A one-line reason the root filesystem could not be built (reported as exit 125)."""
 
 
-class FsPlan(NamedTuple):
+class MountPointError(MountError):
+    """A missing mount point could not be created in the sandbox's root."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(
+            f"cannot create mount point {path} in the sandbox's root: {reason}: "
+            "create it in the root filesystem or mount somewhere that exists"
+        )
+        self.reason = reason
+
+
+@record(frozen=True)
+class FsPlan:
     layers: tuple[str, ...]  # host paths, top first; empty: a read-only "host root"
     volumes: tuple[Volume, ...]
     tmpfs: tuple[Tmpfs, ...]
@@ -43,7 +55,7 @@ class FsPlan(NamedTuple):
     masked: tuple[str, ...]
     readonly: tuple[str, ...]
     sys: str  # "ro" or "none"
-    userns: bool  # overlay needs `userxattr` inside a user namespace
+    overlay_options: tuple[str, ...]  # flags for the overlay root, e.g. ("userxattr",) in a user namespace
     tty_gid: int | None  # devpts gid= when the tty group (5) is mapped
     files: tuple[tuple[str, str], ...] = ()  # (target, content) bound read-only, e.g. /etc/resolv.conf
 
@@ -150,14 +162,15 @@ def _create(parent: int, name: str, directory: bool, path: str) -> None:
             flags = os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_NOFOLLOW | os.O_CLOEXEC
             os.close(os.open(name, flags, 0o644, dir_fd=parent))
     except OSError as exc:
-        raise MountError(
-            f"cannot create mount point {path} in the sandbox's root: {exc.strerror}: "
-            "create it in the root filesystem or mount somewhere that exists"
-        ) from None
+        raise MountPointError(path, exc.strerror or str(exc)) from None
 
 
 def _mount_at(root: int, path: str, mount_fd: int, directory: bool = True) -> None:
-    target = _resolve(root, path, directory)
+    try:
+        target = _resolve(root, path, directory)
+    except BaseException:
+        os.close(mount_fd)
+        raise
     try:
         _attach(mount_fd, target)
     finally:
@@ -165,8 +178,10 @@ def _mount_at(root: int, path: str, mount_fd: int, directory: bool = True) -> No
         os.close(mount_fd)
 
 
-def build(plan: FsPlan, src: Sources) -> None:
-    """Build the root and pivot into it; the old root is detached, not just hidden."""
+def build(plan: FsPlan, src: Sources) -> list[str]:
+    """Build the root and pivot into it; the old root is detached, not just hidden.
+
+    Returns warnings for the launcher (generated files that could not be placed)."""
     libc.mount(None, "/", None, libc.MS_REC | libc.MS_PRIVATE)
     stage_opts = {"mode": "0700"}
     if plan.layers and plan.upper_size:
@@ -174,7 +189,7 @@ def build(plan: FsPlan, src: Sources) -> None:
     stage = _tmpfs(stage_opts if plan.layers else {"mode": "0755"}, libc.MOUNT_ATTR_NOSUID)
     _attach(stage, src.staging)
     root = _overlay_root(plan, src, stage) if plan.layers else _host_root(stage)
-    _populate(plan, src, root)
+    notes = _populate(plan, src, root)
     if plan.read_only_root or not plan.layers:
         libc.mount_setattr(root, "", libc.AT_EMPTY_PATH, attr_set=libc.MOUNT_ATTR_RDONLY)
     os.fchdir(root)
@@ -187,6 +202,7 @@ def build(plan: FsPlan, src: Sources) -> None:
                 os.close(fd)
             except OSError:
                 pass
+    return notes
 
 
 def _overlay_root(plan: FsPlan, src: Sources, stage: int) -> int:
@@ -213,8 +229,8 @@ def _overlay_root(plan: FsPlan, src: Sources, stage: int) -> int:
         )
         libc.fsconfig(fs, libc.FSCONFIG_SET_STRING, "upperdir", f"/proc/self/fd/{upper}")
         libc.fsconfig(fs, libc.FSCONFIG_SET_STRING, "workdir", f"/proc/self/fd/{work}")
-        if plan.userns:
-            libc.fsconfig(fs, libc.FSCONFIG_SET_FLAG, "userxattr")
+        for option in plan.overlay_options:
+            libc.fsconfig(fs, libc.FSCONFIG_SET_FLAG, option)
         libc.fsconfig(fs, libc.FSCONFIG_CMD_CREATE)
         root = libc.fsmount(fs, 0)
     except OSError as exc:
@@ -255,7 +271,7 @@ def _host_root(stage: int) -> int:
     return os.dup(stage)
 
 
-def _populate(plan: FsPlan, src: Sources, root: int) -> None:
+def _populate(plan: FsPlan, src: Sources, root: int) -> list[str]:
     _mount_at(root, "/proc", _proc())
     _dev(plan, root)
     if plan.sys == "ro":
@@ -265,8 +281,7 @@ def _populate(plan: FsPlan, src: Sources, root: int) -> None:
         if plan.tmp_size:
             opts["size"] = str(plan.tmp_size)
         _mount_at(root, "/tmp", _tmpfs(opts, SAFE))
-    if plan.files:
-        _files(root, plan.files)
+    notes = _files(root, plan.files) if plan.files else []
     for volume, tree in zip(plan.volumes, src.binds, strict=True):
         is_dir = stat.S_ISDIR(os.fstat(tree).st_mode)
         _mount_at(root, volume.target, tree, directory=is_dir)
@@ -283,10 +298,15 @@ def _populate(plan: FsPlan, src: Sources, root: int) -> None:
         masks.close()
     for path in plan.readonly:
         _read_only(root, path)
+    return notes
 
 
-def _files(root: int, files: tuple[tuple[str, str], ...]) -> None:
-    """Generated files (resolv.conf) on a small private tmpfs, each bound read-only onto its target."""
+def _files(root: int, files: tuple[tuple[str, str], ...]) -> list[str]:
+    """Generated files (resolv.conf) on a small private tmpfs, each bound read-only onto its target.
+
+    A file whose mount point the sandbox's root cannot create (a rootless sandbox on a root-owned
+    rootfs that lacks it) is left out with a warning: it is a convenience, not a restriction."""
+    notes = []
     store = _tmpfs({"mode": "0755", "size": "1m"}, SAFE | libc.MOUNT_ATTR_NOEXEC)
     try:
         for i, (target, content) in enumerate(files):
@@ -298,9 +318,14 @@ def _files(root: int, files: tuple[tuple[str, str], ...]) -> None:
                 os.close(fd)
             tree = libc.open_tree(store, name, CLONE)
             libc.mount_setattr(tree, "", libc.AT_EMPTY_PATH, attr_set=libc.MOUNT_ATTR_RDONLY)
-            _mount_at(root, target, tree, directory=False)
+            try:
+                _mount_at(root, target, tree, directory=False)
+            except MountPointError as exc:
+                notes.append(f"{target} not provided: the sandbox's root cannot create it ({exc.reason}): "
+                             f"add an empty {target} to the root filesystem")  # fmt: skip
     finally:
         os.close(store)
+    return notes
 
 
 def _proc() -> int:
@@ -344,7 +369,6 @@ def _dev(plan: FsPlan, root: int) -> None:
             point = os.open(name, os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_CLOEXEC, 0o666, dir_fd=dev)
             try:
                 tree = libc.open_tree(libc.AT_FDCWD, f"/dev/{name}", CLONE)
-                libc.mount_setattr(tree, "", libc.AT_EMPTY_PATH, attr_set=DEVICE_ATTRS)
                 _attach(tree, point)
                 os.close(tree)
             finally:
@@ -355,6 +379,9 @@ def _dev(plan: FsPlan, root: int) -> None:
         os.mkdir("shm", 0o1777, dir_fd=dev)
         _mount_at(dev, "pts", _devpts(plan.tty_gid))
         _mount_at(dev, "shm", _tmpfs({"mode": "1777", "size": str(64 << 20)}, SAFE | libc.MOUNT_ATTR_NOEXEC))
+        # nosuid,noexec on the device binds (and again on pts and shm, which have them) in one call
+        # rather than one per node; nothing runs in the sandbox before this.
+        libc.mount_setattr(dev, "", libc.AT_EMPTY_PATH | libc.AT_RECURSIVE, attr_set=DEVICE_ATTRS)
     finally:
         os.close(dev)
 
@@ -375,7 +402,8 @@ def _devpts(tty_gid: int | None) -> int:
 
 class _Masks:
     """Docker's masked paths: /dev/null over files, an empty read-only tmpfs over directories
-    (one of each, cloned for every path)."""
+    (one of each, cloned for every path). The /dev/null is the sandbox's own bind of it, which
+    has nosuid,noexec already: its clones keep them."""
 
     def __init__(self) -> None:
         self.null = -1
@@ -395,11 +423,9 @@ class _Masks:
                 source = self.empty
             else:
                 if self.null < 0:
-                    self.null = os.open("/dev/null", os.O_PATH | os.O_CLOEXEC)
+                    self.null = libc.openat2(root, "dev/null", os.O_PATH | os.O_NOFOLLOW, RESOLVE)
                 source = self.null
             tree = libc.open_tree(source, "", CLONE_ONE | libc.AT_EMPTY_PATH)
-            if source == self.null:
-                libc.mount_setattr(tree, "", libc.AT_EMPTY_PATH, attr_set=DEVICE_ATTRS)
             _attach(tree, target)
             os.close(tree)
         finally:

@@ -96,7 +96,7 @@ def _lock(path: str) -> int | None:
 
 
 def acquire(name: str | None, sandbox_id: str) -> Lease:
-    base = str(paths.state_dir())
+    base = paths.location(paths.STATE)
     try:
         os.makedirs(base, mode=0o711, exist_ok=True)
     except OSError as exc:
@@ -128,7 +128,7 @@ def acquire(name: str | None, sandbox_id: str) -> Lease:
 def reclaim_stale() -> list[str]:
     """Remove state directories whose launcher is gone (their lock is free). Never raises."""
     removed: list[str] = []
-    base = str(paths.state_dir())
+    base = paths.location(paths.STATE)
     try:
         entries = os.listdir(base)
     except OSError:
@@ -165,7 +165,7 @@ class Slot:
 
 
 def acquire_slot() -> Slot:
-    directory = os.path.join(str(paths.state_dir()), ".slots")
+    directory = os.path.join(paths.location(paths.STATE), ".slots")
     os.makedirs(directory, mode=0o700, exist_ok=True)
     for index in range(MAX_SLOTS):
         fd = _lock(os.path.join(directory, str(index)))
@@ -175,4 +175,4 @@ def acquire_slot() -> Slot:
 
 
 def kept_dir(name: str, sandbox_id: str) -> str:
-    return os.path.join(str(paths.state_dir()), ".kept", f"{name}-{sandbox_id[:8]}")
+    return os.path.join(paths.location(paths.STATE), ".kept", f"{name}-{sandbox_id[:8]}")

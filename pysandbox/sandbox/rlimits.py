@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import resource
-from dataclasses import dataclass
 
 from pysandbox.policies.model import Rlimit
+from pysandbox.record import record
 from pysandbox.types import SandboxError
 
 RESOURCES: dict[str, int] = {
@@ -28,7 +28,7 @@ RESOURCES: dict[str, int] = {
 }
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Setting:
     name: str
     resource: int

@@ -7,16 +7,18 @@ the same one-line messages.
 from __future__ import annotations
 
 import os
-from typing import NamedTuple
+from typing import Any
 
 from pysandbox.policies.model import Profile
+from pysandbox.record import record
 from pysandbox.types import SandboxError
 
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 FORWARDED_SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2")
 
 
-class Volume(NamedTuple):
+@record(frozen=True)
+class Volume:
     """`-v SRC:DST[:ro|rw]`: a bind of a host path, or of a named volume's data directory."""
 
     source: str  # absolute host path (named volumes are resolved to their directory)
@@ -30,13 +32,15 @@ class Volume(NamedTuple):
         return f"{self.name or self.source}:{self.target}{mode}"
 
 
-class Tmpfs(NamedTuple):
+@record(frozen=True)
+class Tmpfs:
     target: str
     size: int | None = None  # bytes
     mode: int = 0o1777
 
 
-class RunSpec(NamedTuple):
+@record(frozen=True)
+class RunSpec:
     profile: Profile
     argv: tuple[str, ...]
     rootfs: str | None = None  # a directory used as the overlay's only lower layer
@@ -47,11 +51,13 @@ class RunSpec(NamedTuple):
     workdir: str = "/"
     name: str | None = None
     keep: bool = False
-    publish: tuple[str, ...] = ()
+    publish: tuple[Any, ...] = ()  # `-p` specs, or network.PortMapping as Sandbox checked them
     forward_signals: bool = False
     allow_unsafe: bool = False
     image: str | None = None
     overrides: tuple[str, ...] = ()  # audit: what the CLI changed in the profile
+    run_image: Any = None  # images.runtime.RunImage of `image`: held while the sandbox runs
+    overlay_options: tuple[str, ...] = ()  # what the image store's layers need (RunImage.overlay_options)
 
     @property
     def layers(self) -> tuple[str, ...]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from pysandbox.policies.loader import load_profile
@@ -65,3 +67,34 @@ def test_parsers() -> None:
     for bad in ("/a", "/a:b", "/a:/b:rx", "/a:/", "/a:/proc/sys", ":/b", "/a:/b:ro:extra"):
         with pytest.raises(SandboxError):
             parse_volume(bad)
+
+
+def test_cpuset_within_the_profile_tightens_and_outside_loosens() -> None:
+    pinned = dataclasses.replace(
+        load_profile("strict"), limits=dataclasses.replace(load_profile("strict").limits, cpuset_cpus="0-1")
+    )
+    profile, overrides = apply(pinned, Requested(cpuset="1"))
+    assert profile.limits.cpuset_cpus == "1" and not overrides[0].unsafe
+    with pytest.raises(SandboxError, match="--allow-unsafe"):
+        apply(pinned, Requested(cpuset="0-3"))
+    profile, overrides = apply(load_profile("default"), Requested(cpuset="0, 1"))
+    assert profile.limits.cpuset_cpus == "0,1" and not overrides[0].unsafe  # none set: any list tightens
+    with pytest.raises(SandboxError, match="not a cpu list"):
+        apply(load_profile("default"), Requested(cpuset="a-b"))
+
+
+def test_slirp_host_loopback_is_an_unsafe_network_option() -> None:
+    default = load_profile("default")
+    with pytest.raises(SandboxError, match="--allow-unsafe"):
+        apply(default, Requested(network="slirp:allow_host_loopback=true"))
+    profile, overrides = apply(default, Requested(network="slirp:allow_host_loopback=true"), True)
+    assert profile.network.mode == "slirp" and profile.network.allow_host_loopback
+    assert [(o.field, o.unsafe) for o in overrides] == [
+        ("network.mode", True),
+        ("network.allow_host_loopback", True),
+    ]
+    profile, overrides = apply(default, Requested(network="slirp:allow_host_loopback=false"), True)
+    assert not profile.network.allow_host_loopback and len(overrides) == 1
+    for bad in ("host:allow_host_loopback=true", "slirp:mtu=1500", "slirp:allow_host_loopback=yes"):
+        with pytest.raises(SandboxError, match="unknown --network option"):
+            apply(default, Requested(network=bad), True)

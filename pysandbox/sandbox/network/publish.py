@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import ipaddress
-from dataclasses import dataclass
 from typing import Literal
 
+from pysandbox.record import record
 from pysandbox.types import UserError
 
 DEFAULT_HOST_ADDR = "0.0.0.0"  # docker's default: every host address
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class PortMapping:
     host_port: int
     container_port: int
@@ -39,6 +38,8 @@ def parse_publish(spec: str) -> PortMapping:
     if len(parts) != 3:
         raise _bad(spec, "use HOSTPORT:CTRPORT, optionally HOSTIP:HOSTPORT:CTRPORT and /tcp or /udp")
     addr, host_port, ctr_port = parts
+    import ipaddress  # only with -p: kept off the run fast path
+
     try:
         ipaddress.ip_address(addr)
     except ValueError:
