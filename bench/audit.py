@@ -1,9 +1,11 @@
-"""Audit log benchmark: durable append rate (1 and 8 writer processes, fsync'd batches and an
-fsync per event) and `verify` rate, side by side with a plain SQLite insert loop of the same rows.
+"""Audit log benchmark: durable append rate (1 and 8 writer processes; batched, and an fsync per
+event) and `verify` rate, side by side with a plain SQLite insert loop of the same rows.
 
-    .venv/bin/python bench/audit.py [--events 100000] [--fsync-events 2000] [--writers 8]
+    .venv/bin/python bench/audit.py [--events 100000] [--fsync-events 2000] [--writers 8] [--repeat 3]
 
-Prints one table; ratios are pysandbox / plain SQLite from the same run on the same machine.
+Prints the load average (this is a shared machine: read the figures with it), then one table;
+each figure is the median of --repeat runs, pysandbox and the reference taking turns, and the
+ratio is pysandbox / plain SQLite from the same invocation.
 """
 
 from __future__ import annotations
@@ -12,17 +14,21 @@ import argparse
 import os
 import shutil
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-BATCH = 256  # events per fsync'd commit in the batched mode
+from pysandbox.audit.recorder import BATCH_EVENTS, BATCH_SECONDS  # noqa: E402
+
 TARGETS = {"batched": 50_000.0, "fsync": 500.0, "verify": 500_000.0}
+BATCHED, PER_EVENT = "batched", "per-event"
 
 PLAIN_SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
@@ -47,24 +53,30 @@ def fields(i: int) -> dict[str, object]:
 # -- the two writers -----------------------------------------------------------------------------
 
 
-def write_pysandbox(home: Path, n: int, every: int, wid: int) -> None:
+def write_pysandbox(home: Path, n: int, mode: str, wid: int) -> None:
+    """Recorder.event for every event: durable each time, or left to the recorder's batching
+    (a commit, fsync'd, per BATCH_EVENTS events or BATCH_SECONDS), then close (durable)."""
     os.environ["PYSANDBOX_HOME"] = str(home)
     from pysandbox.audit.recorder import Recorder
 
+    durable = mode == PER_EVENT
     rec = Recorder(f"{wid:04d}{os.getpid():012x}", f"bench-{wid}", "strict")
     for i in range(n):
-        rec.event("exit", durable=(i + 1) % every == 0, **fields(i))
+        rec.event("exit", durable=durable, **fields(i))
     rec.close()
 
 
-def write_plain(db: Path, n: int, every: int, wid: int) -> None:
-    """The reference: the same JSON rows, WAL, synchronous=FULL, BEGIN IMMEDIATE, no hashing."""
+def write_plain(db: Path, n: int, mode: str, wid: int) -> None:
+    """The reference: the same JSON rows and indexes, WAL, synchronous=FULL, BEGIN IMMEDIATE,
+    committed as the recorder commits (per event, or per BATCH_EVENTS / BATCH_SECONDS); no
+    hashing, no chain."""
     import json
 
     conn = sqlite3.connect(db, timeout=60, isolation_level=None)
     conn.execute("PRAGMA synchronous=FULL")
     sandbox = f"{wid:04d}{os.getpid():012x}"
     batch: list[tuple[int, str, str, str]] = []
+    limit_ns = int(BATCH_SECONDS * 1e9)
     for i in range(n):
         now = time.time_ns()
         body = json.dumps(
@@ -80,7 +92,7 @@ def write_plain(db: Path, n: int, every: int, wid: int) -> None:
             separators=(",", ":"),
         )
         batch.append((now, "exit", sandbox, body))
-        if (i + 1) % every == 0 or i == n - 1:
+        if mode == PER_EVENT or len(batch) >= BATCH_EVENTS or now - batch[0][0] >= limit_ns or i == n - 1:
             conn.execute("BEGIN IMMEDIATE")
             conn.executemany("INSERT INTO events (time_ns, type, sandbox_id, body) VALUES (?,?,?,?)", batch)
             conn.execute("COMMIT")
@@ -99,16 +111,16 @@ def prepare_plain(db: Path) -> None:
 # -- runs ----------------------------------------------------------------------------------------
 
 
-def run_writers(kind: str, target: Path, total: int, every: int, writers: int) -> float:
+def run_writers(kind: str, target: Path, total: int, mode: str, writers: int) -> float:
     """Events per second of `writers` processes writing `total` events together (wall clock)."""
     per = total // writers
     if writers == 1:
         start = time.perf_counter()
-        (write_pysandbox if kind == "pysandbox" else write_plain)(target, per, every, 0)
+        (write_pysandbox if kind == "pysandbox" else write_plain)(target, per, mode, 0)
         return per / (time.perf_counter() - start)
     procs = [
         subprocess.Popen(
-            worker_argv(kind, target, per, every, w), stdin=subprocess.PIPE, stdout=subprocess.PIPE
+            worker_argv(kind, target, per, mode, w), stdin=subprocess.PIPE, stdout=subprocess.PIPE
         )
         for w in range(writers)
     ]
@@ -127,11 +139,11 @@ def run_writers(kind: str, target: Path, total: int, every: int, writers: int) -
     return per * writers / (time.perf_counter() - start)
 
 
-def worker_argv(kind: str, target: Path, n: int, every: int, wid: int) -> list[str]:
-    return [sys.executable, __file__, "--worker", kind, str(target), str(n), str(every), str(wid)]
+def worker_argv(kind: str, target: Path, n: int, mode: str, wid: int) -> list[str]:
+    return [sys.executable, __file__, "--worker", kind, str(target), str(n), mode, str(wid)]
 
 
-def worker(kind: str, target: str, n: int, every: int, wid: int) -> None:
+def worker(kind: str, target: str, n: int, mode: str, wid: int) -> None:
     if kind == "pysandbox":
         os.environ["PYSANDBOX_HOME"] = target
         import importlib
@@ -141,12 +153,12 @@ def worker(kind: str, target: str, n: int, every: int, wid: int) -> None:
     print("ready", flush=True)
     sys.stdin.readline()
     if kind == "pysandbox":
-        write_pysandbox(Path(target), n, every, wid)
+        write_pysandbox(Path(target), n, mode, wid)
     else:
-        write_plain(Path(target), n, every, wid)
+        write_plain(Path(target), n, mode, wid)
 
 
-def verify_rate(home: Path, key: str | None) -> tuple[float, int]:
+def verify_rate(home: Path, key: str | None) -> float:
     os.environ["PYSANDBOX_HOME"] = str(home)
     if key:
         os.environ["PYSANDBOX_AUDIT_KEY"] = key
@@ -157,9 +169,10 @@ def verify_rate(home: Path, key: str | None) -> tuple[float, int]:
     start = time.perf_counter()
     verdict = verify_log()
     elapsed = time.perf_counter() - start
+    os.environ.pop("PYSANDBOX_AUDIT_KEY", None)
     if not verdict.ok:
         raise SystemExit(f"verify failed: {verdict.line()}")
-    return verdict.count / elapsed, verdict.count
+    return verdict.count / elapsed
 
 
 def scan_rate(db: Path) -> float:
@@ -183,56 +196,111 @@ def fresh(root: Path, name: str) -> Path:
     return path
 
 
+Row = tuple[str, float, float, float | None]
+
+
+def median_pair(repeat: int, ours: Callable[[], float], ref: Callable[[], float]) -> tuple[float, float]:
+    """Medians of `repeat` runs of each, taking turns so that both meet the same noise."""
+    a, b = [], []
+    for _ in range(repeat):
+        a.append(ours())
+        b.append(ref())
+    return statistics.median(a), statistics.median(b)
+
+
+def append_rows(root: Path, args: argparse.Namespace) -> list[Row]:
+    rows: list[Row] = []
+    for mode, total, writers in (
+        (BATCHED, args.events, 1),
+        (BATCHED, args.events, args.writers),
+        (PER_EVENT, args.fsync_events, 1),
+        (PER_EVENT, args.fsync_events, args.writers),
+    ):
+
+        def ours(total: int = total, mode: str = mode, writers: int = writers) -> float:
+            return run_writers("pysandbox", fresh(root, "psb"), total, mode, writers)
+
+        def ref(total: int = total, mode: str = mode, writers: int = writers) -> float:
+            db = fresh(root, "plain") / "plain.db"
+            prepare_plain(db)
+            return run_writers("plain", db, total, mode, writers)
+
+        what = (
+            f"fsync per {BATCH_EVENTS} events or {BATCH_SECONDS * 1000:.0f} ms"
+            if mode == BATCHED
+            else "fsync per event"
+        )
+        label = f"append, {what}, {writers} writer{'s' if writers > 1 else ''}"
+        rows.append(
+            (label, *median_pair(args.repeat, ours, ref), TARGETS["batched" if mode == BATCHED else "fsync"])
+        )
+    return rows
+
+
+def verify_rows(root: Path, args: argparse.Namespace) -> list[Row]:
+    logs = fresh(root, "logs")
+    plain = logs / "plain.db"
+    prepare_plain(plain)
+    write_plain(plain, args.events, BATCHED, 0)
+    rows: list[Row] = []
+    for key, label, target in (
+        (None, "verify, sha256", TARGETS["verify"]),
+        ("bench-key", "verify, hmac-sha256", None),
+    ):
+        home = fresh(root, f"verify-{label[-6:]}")
+        if key:
+            os.environ["PYSANDBOX_AUDIT_KEY"] = key
+        write_pysandbox(home, args.events, BATCHED, 0)
+        os.environ.pop("PYSANDBOX_AUDIT_KEY", None)
+
+        def ours(home: Path = home, key: str | None = key) -> float:
+            return verify_rate(home, key)
+
+        ours_rate, ref = median_pair(args.repeat, ours, lambda: scan_rate(plain))
+        rows.append((f"{label} ({args.events} events)", ours_rate, ref, target))
+    return rows
+
+
+def load() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"{one:.2f} {five:.2f} {fifteen:.2f}"
+
+
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--events", type=int, default=100_000, help="events per batched run")
+    ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    ap.add_argument("--events", type=int, default=100_000, help="events per batched run and verified log")
     ap.add_argument("--fsync-events", type=int, default=2_000, help="events per fsync-per-event run")
     ap.add_argument("--writers", type=int, default=8)
+    ap.add_argument("--repeat", type=int, default=3, help="runs per figure (the median is shown)")
     ap.add_argument("--dir", default="/var/tmp", help="where the databases go (a real disk, not tmpfs)")
     args = ap.parse_args()
+    cpus = len(os.sched_getaffinity(0))
+    print(
+        f"load average at start: {load()} ({cpus} CPUs); SQLite {sqlite3.sqlite_version}, "
+        f"Python {sys.version.split()[0]}; databases in {args.dir}"
+    )
     root = Path(tempfile.mkdtemp(prefix="psb-bench-audit-", dir=args.dir))
-    rows: list[tuple[str, float, float, str, float | None]] = []
     try:
-        for label, total, every, writers in (
-            ("append, fsync per 256 events, 1 writer", args.events, BATCH, 1),
-            (f"append, fsync per 256 events, {args.writers} writers", args.events, BATCH, args.writers),
-            ("append, fsync per event, 1 writer", args.fsync_events, 1, 1),
-            (f"append, fsync per event, {args.writers} writers", args.fsync_events, 1, args.writers),
-        ):
-            home = fresh(root, "psb")
-            ours = run_writers("pysandbox", home, total, every, writers)
-            plain_db = fresh(root, "plain") / "plain.db"
-            prepare_plain(plain_db)
-            ref = run_writers("plain", plain_db, total, every, writers)
-            target = TARGETS["batched" if every > 1 else "fsync"]
-            rows.append((label, ours, ref, "events/s", target))
-            if every > 1 and writers == 1:
-                keep_home, keep_plain = root / "verify-psb", root / "verify-plain.db"
-                shutil.copytree(home, keep_home)
-                shutil.copy(plain_db, keep_plain)
-        ref_scan = scan_rate(root / "verify-plain.db")
-        ours, count = verify_rate(root / "verify-psb", None)
-        rows.append((f"verify sha256 ({count} events)", ours, ref_scan, "events/s", TARGETS["verify"]))
-        keyed = fresh(root, "keyed")
-        os.environ["PYSANDBOX_AUDIT_KEY"] = "bench-key"
-        run_writers("pysandbox", keyed, args.events, BATCH, 1)
-        ours, count = verify_rate(keyed, "bench-key")
-        rows.append((f"verify hmac-sha256 ({count} events)", ours, ref_scan, "events/s", None))
-        os.environ.pop("PYSANDBOX_AUDIT_KEY", None)
+        rows = append_rows(root, args) + verify_rows(root, args)
     finally:
         shutil.rmtree(root, ignore_errors=True)
-    print(f"{'measure':<44} {'pysandbox':>12} {'plain sqlite':>13} {'ratio':>6}  {'target':>9}  ok")
-    for label, ours, ref, _unit, target in rows:
-        ok = "-" if target is None else ("yes" if ours >= target else "NO")
+    width = max(len(r[0]) for r in rows)
+    print(f"{'measure':<{width}}  {'pysandbox':>10}  {'plain sqlite':>12}  {'ratio':>5}  {'target':>8}  met")
+    for label, ours, ref, target in rows:
+        met = "-" if target is None else ("yes" if ours >= target else "no")
         shown = "-" if target is None else f"{target:,.0f}"
-        print(f"{label:<44} {ours:>12,.0f} {ref:>13,.0f} {ours / ref:>6.2f}  {shown:>9}  {ok}")
-    print("(events/s; the plain SQLite reference for verify is a scan of the same rows with no checks)")
+        print(f"{label:<{width}}  {ours:>10,.0f}  {ref:>12,.0f}  {ours / ref:>5.2f}  {shown:>8}  {met}")
+    print(
+        f"(events/s, median of {args.repeat}; the plain SQLite reference for verify is a scan of the "
+        "same rows with no checks)"
+    )
+    print(f"load average at end: {load()}")
     return 0
 
 
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--worker"]:
-        kind, target, n, every, wid = sys.argv[2:7]
-        worker(kind, target, int(n), int(every), int(wid))
+        kind, target, n, mode, wid = sys.argv[2:7]
+        worker(kind, target, int(n), mode, int(wid))
         raise SystemExit(0)
     raise SystemExit(main())

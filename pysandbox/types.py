@@ -5,9 +5,12 @@ Kept free of heavy imports: the `run` fast path imports this module.
 
 from __future__ import annotations
 
-import enum
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # defined in pysandbox.findings, imported on first use (not on the run path)
+    from pysandbox.findings import Finding as Finding
+    from pysandbox.findings import Location as Location
+    from pysandbox.findings import Severity as Severity
 
 # Exit codes (DESIGN.md): scanners and audit use 0/1/2, `run` follows `docker run`.
 EXIT_OK = 0
@@ -18,58 +21,12 @@ EXIT_NOT_EXECUTABLE = 126
 EXIT_NOT_FOUND = 127
 
 
-class Severity(enum.IntEnum):
-    """Ordered so that `a >= b` means "a is at least as severe as b"."""
+def __getattr__(name: str) -> Any:
+    if name in ("Finding", "Location", "Severity"):
+        from pysandbox import findings
 
-    INFO = 0
-    LOW = 1
-    MEDIUM = 2
-    HIGH = 3
-    CRITICAL = 4
-
-    @classmethod
-    def parse(cls, text: str) -> Severity:
-        aliases = {"error": "high", "warning": "medium", "style": "low", "none": "info", "unknown": "info"}
-        key = aliases.get(text.strip().lower(), text.strip().lower())
-        try:
-            return cls[key.upper()]
-        except KeyError:
-            names = ", ".join(s.label for s in cls)
-            raise UserError(f"unknown severity {text!r}: use one of {names}") from None
-
-    @property
-    def label(self) -> str:
-        return self.name.lower()
-
-
-@dataclass(frozen=True)
-class Location:
-    path: str
-    line: int | None = None
-    column: int | None = None
-    layer: str | None = None  # image layer digest, for findings inside images
-
-
-@dataclass(frozen=True)
-class Finding:
-    rule_id: str
-    severity: Severity
-    title: str
-    message: str
-    location: Location
-    fix: str | None = None
-    source: str = "pysandbox"
-    aliases: tuple[str, ...] = ()
-    extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
-
-    def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["severity"] = self.severity.label
-        data["aliases"] = list(self.aliases)
-        data["location"] = {k: v for k, v in data["location"].items() if v is not None or k == "line"}
-        if not self.extra:
-            del data["extra"]
-        return data
+        return getattr(findings, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class UserError(Exception):

@@ -5,10 +5,16 @@ Interface used by the launcher:
   Recorder.event(type, durable=False, **fields)  durable: this and every earlier event are
       committed and fsync'd before it returns (so `event("create"); event("start", durable=True)`
       costs one transaction)
-  Recorder.flush(durable=True), Recorder.close()  (close commits durably what is left)
+  Recorder.flush(), Recorder.close()  (close commits durably what is left)
 Without a sandbox: record(type, **fields), e.g. record("scan", target=..., verdict="fail").
 
-Import cost matters here (the `run` fast path): sqlite3, json and the sinks load on the first
+Other events are batched: committed once BATCH_EVENTS of them wait or the oldest has waited
+BATCH_SECONDS (checked when the next event arrives), or with the next durable event, or at
+close. Every commit is fsync'd; `durable` decides whether the caller waits for it: a batch's
+fsync runs in a background thread while events go on arriving (a kill -9 loses no committed
+event either way: only a power cut before that fsync would).
+
+Import cost matters here (the `run` fast path): sqlite3, hashlib and the sinks load on the first
 flush, not on import.
 """
 
@@ -16,15 +22,18 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from pysandbox.types import SandboxError, UserError
 
 if TYPE_CHECKING:
     from pysandbox.audit.sinks import SinkSet
-    from pysandbox.audit.store import Pending, Store, Stored
+    from pysandbox.audit.store import Pending, Row, Store
 
-BATCH = 256  # non-durable events are committed in batches of this size (or on the next durable event)
+BATCH_EVENTS = 2048  # a batch is committed when it holds this many events...
+BATCH_SECONDS = 0.1  # ...or when its oldest event is this old
+_BATCH_NS = int(BATCH_SECONDS * 1e9)
 SECCOMP_WINDOW_S = 1.0  # repeats of one syscall within this window become one event with a count
 _SECCOMP_MAX_KEYS = 256  # distinct syscalls tracked per window; the rest are counted under "(other)"
 
@@ -56,6 +65,8 @@ class Recorder:
         self._sinks: SinkSet | None = None
         self._pending: list[Pending] = []
         self._repeats: dict[str, _Repeats] = {}
+        self._tails: dict[str, str] = {}  # event type -> its envelope tail (chain.envelope_tail)
+        self._check, self._encode, self._tail_of = _functions()
 
     def __enter__(self) -> Recorder:
         return self
@@ -66,51 +77,59 @@ class Recorder:
     def event(self, type: str, durable: bool = False, **fields: Any) -> None:
         if type == "seccomp_violation":
             self._seccomp(fields)
+            now = time.time_ns()
         else:
-            if durable or type == "exit":
+            if self._repeats and (durable or type == "exit"):
                 self._release_repeats(everything=True)  # their counts belong before an exit
-            self._add(type, fields)
-        if durable or len(self._pending) >= BATCH:
+            self._check(type, fields)  # _add, inlined: this is the per-event cost
+            tail = self._tails.get(type) or self._tail(type)
+            now = time.time_ns()
+            self._pending.append((now, type, self.sandbox_id, tail, self._encode(fields)))
+        pending = self._pending
+        if durable or len(pending) >= BATCH_EVENTS or (pending and now - pending[0][0] >= _BATCH_NS):
             self.flush(durable)
 
-    def flush(self, durable: bool = True) -> list[Stored]:
+    def flush(self, durable: bool = True) -> list[Row]:
+        """Commit what waits; the rows as stored. durable: and fsync'd (with every earlier
+        commit) before returning; otherwise fsync'd in the background."""
         if not self._pending:
+            if durable and self._store is not None:
+                _sync_store(self._store)  # earlier batches whose fsync may still run in the background
             return []
         events, self._pending = self._pending, []
         sinks = self._sink_set()
         try:
-            stored = self._get_store().append(events, durable, queued_sinks=sinks.queued_keys())
+            rows = self._get_store().append(events, queued_sinks=sinks.queued_keys(), wait=durable)
         except UserError:
             raise
         except Exception as exc:  # sqlite3.Error, OSError: the sandbox must not run unrecorded
             raise SandboxError(f"cannot write the audit log: {exc}: check {self._get_store().path}") from None
-        sinks.deliver(stored)
-        return stored
+        if sinks.inline or sinks.queued:
+            from pysandbox.audit.store import Stored
+
+            sinks.deliver([Stored(row[0], row[1]) for row in rows])
+        return rows
 
     def close(self) -> None:
+        """Commit what waits; when this returns, every event of this recorder is on disk."""
         self._release_repeats(everything=True)
         try:
-            self.flush(durable=True)
+            self.flush()
         finally:
             if self._store is not None:
-                self._store.close()
+                _sync_store(self._store, close=True)  # waits for the background fsync of batches
 
     # -- internals -------------------------------------------------------------------------------
 
     def _add(self, type_name: str, fields: dict[str, Any]) -> None:
-        chain, events, store = _modules()
-        events.check_fields(type_name, fields)
-        self._pending.append(
-            store.Pending(
-                time.time_ns(),
-                type_name,
-                self.sandbox_id,
-                self.name,
-                self._user,
-                self.profile,
-                chain.fields_json(fields),
-            )
-        )
+        self._check(type_name, fields)
+        tail = self._tails.get(type_name) or self._tail(type_name)
+        self._pending.append((time.time_ns(), type_name, self.sandbox_id, tail, self._encode(fields)))
+
+    def _tail(self, type_name: str) -> str:
+        tail = self._tail_of(type_name, self.sandbox_id, self.name, self._user, self.profile)
+        self._tails[type_name] = tail
+        return tail
 
     def _seccomp(self, fields: dict[str, Any]) -> None:
         """A hostile loop of denied syscalls becomes one event per syscall per window, with a count."""
@@ -158,17 +177,27 @@ class Recorder:
         return self._sinks
 
 
-_loaded: tuple[Any, Any, Any] | None = None
+def _functions() -> tuple[
+    Callable[[str, dict[str, Any]], object],
+    Callable[[dict[str, Any]], str],
+    Callable[[str, str | None, str | None, str, str | None], str],
+]:
+    """events.check_fields, chain.fields_json, chain.envelope_tail: imported when the first
+    Recorder is made, not when the launcher imports this module."""
+    from pysandbox.audit.chain import envelope_tail, fields_json
+    from pysandbox.audit.events import check_fields
+
+    return check_fields, fields_json, envelope_tail
 
 
-def _modules() -> tuple[Any, Any, Any]:
-    """chain, events, store: imported on the first event, not when the launcher imports us."""
-    global _loaded
-    if _loaded is None:
-        from pysandbox.audit import chain, events, store
-
-        _loaded = (chain, events, store)
-    return _loaded
+def _sync_store(store: Store, close: bool = False) -> None:
+    try:
+        if close:
+            store.close()
+        else:
+            store.sync()
+    except OSError as exc:
+        raise SandboxError(f"cannot write the audit log: {exc}: check {store.path}") from None
 
 
 def record(type: str, durable: bool = True, **fields: Any) -> None:

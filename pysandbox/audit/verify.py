@@ -1,18 +1,37 @@
-"""`audit verify` and `audit checkpoint`: walk the chain of the store, compare with checkpoints."""
+"""`audit verify` and `audit checkpoint`: walk the chain of the store, compare with checkpoints.
+
+What verify proves, and where:
+- every record quotes the digest of the record before it (the first quotes 64 zeros): Python
+  hashes each record's canonical bytes (chain.walk_chain), in worker processes over ranges of
+  seq for a large log; the parent joins the ranges at their boundaries;
+- the head record, which no later record quotes, matches its stored digest (the seal that an
+  attacker without PYSANDBOX_AUDIT_KEY cannot forge);
+- seq runs 1..N without a hole, and up to the highest seq ever issued (truncation);
+- each body starts with its own seq, and the indexed copies of time, type and sandbox id
+  match it (the same comparison as the link: each record's expected prefix);
+- in-log and exported checkpoints still find their digest at their seq.
+Stored digests of other records are not read on the way: a break in the chain is diagnosed
+afterwards (the record before it edited, or this one not chaining).
+"""
 
 from __future__ import annotations
 
+import marshal
+import os
+import signal
 import time
 
 from pysandbox.audit.chain import (
     ALG_HMAC,
     ALG_SHA256,
+    GENESIS,
     KEY_ENV,
     PROBLEMS,
     Hasher,
     Verdict,
+    Walk,
     env_key,
-    first_digest_mismatch,
+    walk_chain,
 )
 from pysandbox.audit.checkpoint import Checkpoint
 from pysandbox.audit.store import Store
@@ -58,63 +77,162 @@ def verify_log(
     return _walk(store, hasher, anchors)
 
 
-def _walk(store: Store, hasher: Hasher, anchors: dict[int, tuple[str, str]]) -> Verdict:
-    """Two halves at once: SQLite checks positions, links and index copies in C (releasing the
-    GIL) while Python proves every stored digest; the verdict names the first bad seq."""
-    import threading
-
-    outcome: list[tuple[int, str] | BaseException | None] = []
-
-    def structure() -> None:
-        reader = Store(store.path, create=False)
-        try:
-            outcome.append(reader.first_structural_problem())
-        except BaseException as exc:  # re-raised below: a check that did not run is no pass
-            outcome.append(exc)
-        finally:
-            reader.close()
-
-    thread = threading.Thread(target=structure, daemon=True)
-    thread.start()
-    bad_digest, count = first_digest_mismatch(store.chain_rows(), hasher)
-    thread.join()
-    found = outcome[0] if outcome else RuntimeError("the structure check did not run")
-    if isinstance(found, BaseException):
-        raise found
-    problems: list[tuple[int, int, str]] = []  # (seq, rank among problems at one seq, message)
-    if found is not None:
-        problems.append((found[0], _RANK[found[1]], PROBLEMS[found[1]]))
-    if bad_digest is not None:
-        problems.append((bad_digest, _RANK["digest"], PROBLEMS["digest"]))
-    head_seq, head_digest, _ = store.head()
-    problems += _anchor_problems(store, anchors, head_seq)
-    issued = store.max_issued()
-    if issued > head_seq:
-        problems.append(
-            (head_seq + 1, 9, f"log ends at seq {head_seq} but seq {issued} was issued (truncated)")
-        )
-    if problems:
-        seq, _, message = min(problems)
-        return Verdict(False, seq - 1, seq - 1, "", seq, message)
-    return Verdict(True, count, head_seq, head_digest)
-
-
+PARALLEL_MIN = 40_000  # records per worker process below which one process walks them all
+MAX_WORKERS = 8
 _RANK = {"gap": 0, "seq": 1, "digest": 2, "link": 3, "columns": 4}
 
 
+def _walk(store: Store, hasher: Hasher, anchors: dict[int, tuple[str, str]]) -> Verdict:
+    """Walk the chain, in parallel over ranges of seq when the log is large, and name the first
+    bad seq, whichever check found it."""
+    lo, hi = store.bounds()
+    issued = store.max_issued()
+    problems: list[tuple[int, int, str]] = []  # (seq, rank among problems at one seq, message)
+    if lo < 1 and hi:
+        problems.append((lo, _RANK["seq"], PROBLEMS["seq"]))
+    ranges = _split(lo, hi) if hi else []
+    walks = _walk_ranges(store, hasher, ranges, set(anchors)) if ranges else []
+    prev: str | None = GENESIS if lo == 1 else None
+    marks: dict[int, str] = {}
+    count = 0
+    for (first, last), walk in zip(ranges, walks, strict=True):
+        count += walk.count
+        marks.update(walk.marks)
+        found = []
+        if walk.bad_seq is not None:
+            found.append(_diagnose(store, hasher, walk.bad_seq, walk.kind))
+        if prev is not None and walk.first_claim is not None and walk.first_claim != prev:
+            found.append(_diagnose(store, hasher, first, "link"))
+        if found or walk.count != last - first + 1:
+            # seqs in a walk are positions: a missing record before them shifts them all
+            gap = store.first_gap(lo, min(found)[0] if found else last)
+            if gap is not None:
+                found.append((gap, _RANK["gap"], PROBLEMS["gap"]))
+        if found:
+            problems.append(min(found))
+            break  # whatever the later ranges hold comes after this seq
+        prev = walk.last
+    else:
+        if hi and prev is not None and _stored_digest(store, hi) != prev:
+            # the head is the one record no later record quotes: its stored digest seals it
+            problems.append((hi, _RANK["digest"], PROBLEMS["digest"]))
+    if lo > 1:
+        problems.append((1, _RANK["gap"], PROBLEMS["gap"]))
+    problems += _anchor_problems(anchors, marks, hi)
+    if issued > hi:
+        problems.append((hi + 1, 9, f"log ends at seq {hi} but seq {issued} was issued (truncated)"))
+    if problems:
+        seq, _, message = min(problems)
+        return Verdict(False, seq - 1, seq - 1, "", seq, message)
+    return Verdict(True, count, hi, prev or GENESIS)
+
+
+def _diagnose(store: Store, hasher: Hasher, seq: int, kind: str) -> tuple[int, int, str]:
+    """The record at `seq` broke the walk (kind: seq, link or columns). If it, or the record
+    before it, no longer matches its own stored digest, it was edited: that comes first."""
+    problems = [(seq, _RANK[kind], PROBLEMS[kind])]
+    for s in (seq - 1, seq):
+        row = store.record(s) if s >= 1 else None
+        if row is not None and hasher.digest(row[0]).hex() != row[1]:
+            problems.append((s, _RANK["digest"], PROBLEMS["digest"]))
+    return min(problems)
+
+
+def _stored_digest(store: Store, seq: int) -> str | None:
+    row = store.record(seq)
+    return None if row is None else row[1]
+
+
 def _anchor_problems(
-    store: Store, anchors: dict[int, tuple[str, str]], head_seq: int
+    anchors: dict[int, tuple[str, str]], digests: dict[int, str], head_seq: int
 ) -> list[tuple[int, int, str]]:
-    """Checkpoints: the digest they saw at their seq, which must still be there."""
+    """Checkpoints: the digest they saw at their seq, which the walk must find there again."""
     problems = []
-    stored = store.digests_at([s for s in anchors if s <= head_seq]) if anchors else {}
     for seq, (digest, origin) in anchors.items():
         if seq > head_seq:
             message = f"log ends at seq {head_seq} but {origin} has seq {seq} (truncated)"
             problems.append((head_seq + 1, 8, message))
-        elif stored.get(seq, digest) != digest:
+        elif digests.get(seq, digest) != digest:
             problems.append((seq, 5, f"chain differs from {origin} (history up to here rewritten)"))
     return problems
+
+
+def _split(lo: int, hi: int) -> list[tuple[int, int]]:
+    workers = _workers(hi - lo + 1)
+    step = -(-(hi - lo + 1) // workers)
+    return [(a, min(hi, a + step - 1)) for a in range(lo, hi + 1, step)]
+
+
+def _workers(records: int) -> int:
+    """One per CPU this process may use, each with at least PARALLEL_MIN records."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # pragma: no cover - not Linux
+        cpus = os.cpu_count() or 1
+    return max(1, min(cpus, MAX_WORKERS, records // PARALLEL_MIN))
+
+
+def _walk_ranges(store: Store, hasher: Hasher, ranges: list[tuple[int, int]], wanted: set[int]) -> list[Walk]:
+    """One worker per range: forked children for all but the first, which this process walks.
+
+    SQLite connections must not cross a fork: this store's connection is closed first and
+    every worker opens its own (the caller must hold no other connection to the log)."""
+    if len(ranges) == 1:
+        return [_walk_range(store, hasher, *ranges[0], wanted)]
+    store.close()
+    children: list[tuple[int, int, tuple[int, int]]] = []
+    try:
+        for lo, hi in ranges[1:]:
+            children.append(_fork_walker(store, hasher, lo, hi, wanted))
+        results = [_walk_range(store, hasher, *ranges[0], wanted)]
+        while children:
+            pid, fd, (lo, hi) = children.pop(0)
+            result = _collect(pid, fd)
+            # a worker that died is no pass: walk its range here instead
+            results.append(result if result is not None else _walk_range(store, hasher, lo, hi, wanted))
+        return results
+    finally:
+        for pid, fd, _ in children:
+            os.close(fd)
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+
+
+def _fork_walker(
+    store: Store, hasher: Hasher, lo: int, hi: int, wanted: set[int]
+) -> tuple[int, int, tuple[int, int]]:
+    rfd, wfd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - coverage does not follow forked children
+        code = 1
+        try:
+            os.close(rfd)
+            walk = _walk_range(Store(store.path, create=False), hasher, lo, hi, wanted)
+            with os.fdopen(wfd, "wb") as out:
+                out.write(marshal.dumps(walk.to_wire()))
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(wfd)
+    return pid, rfd, (lo, hi)
+
+
+def _collect(pid: int, fd: int) -> Walk | None:
+    try:
+        with os.fdopen(fd, "rb") as pipe:
+            data = pipe.read()
+    finally:
+        _, status = os.waitpid(pid, 0)
+    if status != 0 or not data:
+        return None
+    return Walk.from_wire(marshal.loads(data))
+
+
+def _walk_range(store: Store, hasher: Hasher, lo: int, hi: int, wanted: set[int]) -> Walk:
+    try:
+        return walk_chain(store.records(lo, hi), lo, hasher, [s for s in wanted if lo <= s <= hi])
+    finally:
+        store.close()
 
 
 def _empty_verdict(checkpoint: Checkpoint | None, origin: str) -> Verdict:

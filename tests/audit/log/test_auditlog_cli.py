@@ -16,7 +16,7 @@ from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsSer
 
 from pysandbox.audit.chain import fields_json
 from pysandbox.audit.recorder import Recorder, host_user, record
-from pysandbox.audit.store import Pending, Store
+from pysandbox.audit.store import Store, pending
 
 RFC3339_NS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$")
 HOUR_NS = 3600 * 10**9
@@ -86,12 +86,12 @@ def test_since_takes_durations_and_rfc3339(audit) -> None:
     store = Store()
     now = time.time_ns()
     old = [
-        Pending(
+        pending(
             now - h * HOUR_NS, "exit", "old", "o", "root", None, fields_json({"status": h, "signal": None})
         )
         for h in (72, 5, 2)
     ]
-    store.append(old, durable=True)
+    store.append(old)
     store.close()
     _lifecycle("new0", "new")
     assert len(_json(audit("log", "--since", "1h", "--format", "json"))) == 4
