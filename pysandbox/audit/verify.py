@@ -16,6 +16,7 @@ afterwards (the record before it edited, or this one not chaining).
 
 from __future__ import annotations
 
+import gc
 import marshal
 import os
 import signal
@@ -229,9 +230,14 @@ def _collect(pid: int, fd: int) -> Walk | None:
 
 
 def _walk_range(store: Store, hasher: Hasher, lo: int, hi: int, wanted: set[int]) -> Walk:
+    # the walk makes a tuple per row and keeps none: collecting cycles among them is wasted work
+    collecting = gc.isenabled()
+    gc.disable()
     try:
         return walk_chain(store.records(lo, hi), lo, hasher, [s for s in wanted if lo <= s <= hi])
     finally:
+        if collecting:
+            gc.enable()
         store.close()
 
 
