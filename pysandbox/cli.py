@@ -249,7 +249,7 @@ volume_app = typer.Typer(
 app.add_typer(volume_app, name="volume")
 _QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars (none off a terminal).")]
 _FormatOpt = Annotated[str, typer.Option("--format", "-f", help="table or json.")]
-_PlatformOpt = Annotated[str | None, typer.Option("--platform", help="OS/ARCH[/VARIANT]; default: host.")]
+_PlatformOpt = Annotated[str | None, typer.Option("--platform", help="OS/ARCH(/VARIANT); default: host.")]
 _SkipDevOpt = Annotated[bool, typer.Option("--skip-devices", help="Import without the image's device nodes.")]
 
 
