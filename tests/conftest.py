@@ -27,6 +27,11 @@ _MIRROR_SKIP = (
 )  # fmt: skip
 
 
+# `make test` runs as root (CI does); a developer running the suite unprivileged gets the rootless half.
+requires_root = pytest.mark.skipif(os.geteuid() != 0, reason="root-mode case: run the suite as root")
+requires_x86_64 = pytest.mark.skipif(os.uname().machine != "x86_64", reason="x86_64 instruction set only")
+
+
 @pytest.fixture(autouse=True)
 def psb_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Every test gets its own PYSANDBOX_HOME (DESIGN.md: tests never touch the real store)."""

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import requires_root
 
 from cgroups.delegation import cli_for, delegated_user  # noqa: F401 - fixtures
 from cgroups.fakefs import FakeV2Fs
@@ -162,11 +163,9 @@ def _remove_v1_subtrees() -> Iterator[None]:
             pass
 
 
-@pytest.fixture(params=["v1", "v2"])
+@pytest.fixture(params=[pytest.param("v1", marks=requires_root), "v2"])
 def harness(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Harness]:
     if request.param == "v1":
-        if os.geteuid() != 0:
-            pytest.skip("the v1 backend as root; the rootless case is tests/cgroups/test_rootless.py")
         h: Harness = V1Harness()
     else:
         h = V2Harness(tmp_path / "cgroup2")

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import requires_x86_64
 
 from pysandbox.policies.model import DOCKER_DEFAULT_CAPS
 from pysandbox.sandbox import harden, seccomp
@@ -84,11 +85,10 @@ def test_strict_denies_every_dangerous_probe_and_allows_ordinary_calls(unfiltere
     assert {p.name: got[p.name] for p in ORDINARY if got[p.name] == EPERM} == {}
 
 
+@requires_x86_64
 def test_strict_kills_32bit_compat_syscalls() -> None:
     # int 0x80 enters the i386 table, which strict does not list: libseccomp's bad-arch action.
     code = b"\xb8\x14\x00\x00\x00\xcd\x80\xc3"  # mov eax, 20 (getpid); int 0x80; ret
-    if os.uname().machine != "x86_64":
-        pytest.skip("x86_64 only: int 0x80")
     prog = seccomp.plan("strict", ())
     assert prog is not None
     pid = os.fork()

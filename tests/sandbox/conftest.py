@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import requires_root
 
-MODES = ["root", "rootless"]
+MODES = [pytest.param("root", marks=requires_root), "rootless"]
 
 
 @dataclass
@@ -86,8 +87,6 @@ def _psb(
     psb_home: Path,
 ) -> Iterator[Psb]:
     if mode == "root":
-        if os.geteuid() != 0:
-            pytest.skip("root mode needs the suite to run as root")
         yield Psb(mode, busybox_rootfs, busybox_rootfs, psb_home, test_user)
         return
     home = test_user.home / "psbhome" / request.node.name.replace("[", "_").replace("]", "")

@@ -12,13 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import requires_root
 
 from pysandbox.sandbox.api import Result, Sandbox
 from pysandbox.types import SandboxError
 
 from .test_process import _descendants
-
-needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="in-process launches here use the root mode")
 
 
 @pytest.fixture
@@ -35,7 +34,7 @@ def _text(fh: Any) -> str:
     return text
 
 
-@needs_root
+@requires_root
 def test_many_launches_from_one_process(busybox_rootfs: Path, out: Any) -> None:
     before = set(_descendants(os.getpid()))  # servers other suites' session fixtures keep running
     box = Sandbox("default", rootfs=busybox_rootfs, stdout=out, stderr=out, env={"GREETING": "hello"})
@@ -47,7 +46,7 @@ def test_many_launches_from_one_process(busybox_rootfs: Path, out: Any) -> None:
     assert set(_descendants(os.getpid())) <= before  # every process of every sandbox was reaped
 
 
-@needs_root
+@requires_root
 def test_results_for_signals_and_exec_failures(busybox_rootfs: Path, out: Any) -> None:
     box = Sandbox("default", rootfs=busybox_rootfs, stdout=out, stderr=out)
     killed = box.run(["/bin/sh", "-c", "kill -KILL $$"])
@@ -56,7 +55,7 @@ def test_results_for_signals_and_exec_failures(busybox_rootfs: Path, out: Any) -
     assert missing.status == 127 and missing.error is not None and "No such file" in missing.error
 
 
-@needs_root
+@requires_root
 def test_caller_fds_do_not_leak(busybox_rootfs: Path, out: Any, tmp_path: Path) -> None:
     fd = os.open(tmp_path, os.O_RDONLY | os.O_DIRECTORY)
     os.set_inheritable(fd, True)
@@ -68,7 +67,7 @@ def test_caller_fds_do_not_leak(busybox_rootfs: Path, out: Any, tmp_path: Path) 
     assert sorted(_text(out).split()) == ["0", "1", "2", "3"]
 
 
-@needs_root
+@requires_root
 def test_options_and_overrides(busybox_rootfs: Path, out: Any, tmp_path: Path) -> None:
     vol = tmp_path / "vol"
     vol.mkdir()
@@ -107,7 +106,7 @@ def test_api_as_an_unprivileged_user(psb_user: Any, busybox_rootfs: Path) -> Non
     assert data["out"].split() == ["0", "2", "0", "2"]  # root inside, the subordinate range mapped too
 
 
-@needs_root
+@requires_root
 def test_launch_from_a_multithreaded_program(busybox_rootfs: Path, out: Any) -> None:
     """Next to other threads the launcher forks an intermediate process (glibc's fork) instead of
     cloning PID 1 directly; both give the same sandbox."""

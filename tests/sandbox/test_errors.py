@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import requires_root
 
 from .conftest import Psb, one_line_error
 
@@ -83,10 +84,9 @@ def test_userns_host_needs_root(psb_mode: Psb) -> None:
         assert "needs root" in _fails(psb_mode, "--userns", "host", "--allow-unsafe", "--", "/bin/true")
 
 
+@requires_root
 def test_disabled_user_namespaces_are_named(test_user: Any) -> None:
     """With user.max_user_namespaces=0 the error names the sysctl and how to fix it."""
-    if os.geteuid() != 0:
-        pytest.skip("needs root to build the restricted user namespace for the test user")
     libc = ctypes.CDLL(None, use_errno=True)
     r, w = os.pipe()
     pid = os.fork()
@@ -124,11 +124,10 @@ def test_unmapped_user_is_refused(psb_mode: Psb) -> None:
     assert "uid 70000 is not mapped" in line and "/etc/subuid" in line
 
 
+@requires_root
 def test_rootfs_that_cannot_be_idmapped_names_the_opt_in(busybox_rootfs: Path, world_dir: Path) -> None:
     """As root, a rootfs on a filesystem without idmapped-mount support (overlayfs) is refused with
     a message naming --userns=host; with it (and --allow-unsafe) the sandbox runs."""
-    if os.geteuid() != 0:
-        pytest.skip("the idmapped rootfs is the root launcher's path")
     upper, work, merged = (world_dir / d for d in ("upper", "work", "merged"))
     for d in (upper, work, merged):
         d.mkdir()

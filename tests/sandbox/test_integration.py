@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from cgroups.delegation import Cli, cli_for, delegated_user  # noqa: F401 - fixtures, registered here
+from conftest import requires_root
 from images.imgbuild import Layer, oci_image, tar_dir
 from security.test_network import PROBE, Run, run_in_test_netns  # noqa: F401 - fixture
 
@@ -135,9 +136,8 @@ def test_image_runs_and_its_layers_are_held_while_it_runs(
     assert _cli(psb_mode, "volume", "rm", "mark").returncode == 0
 
 
+@requires_root
 def test_cpuset_cpus_pins_the_workload(psb_self: Psb) -> None:
-    if psb_self.mode != "root":
-        pytest.skip("cgroup limits rootless need `pysandbox setup --delegate` (tests/cgroups covers it)")
     done = psb_self.run("--cpuset-cpus", "0", "--rootfs", str(psb_self.rootfs), "--",
                         "/bin/grep", "Cpus_allowed_list", "/proc/self/status")  # fmt: skip
     assert done.returncode == 0, done.stderr
