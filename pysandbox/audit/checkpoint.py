@@ -4,7 +4,6 @@ compared later by `audit verify --checkpoint FILE` (truncation, and history forg
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -58,10 +57,9 @@ def read_checkpoint(path: Path) -> Checkpoint:
 
 
 def write_checkpoint(cp: Checkpoint, path: Path) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    from pysandbox.fsutil import atomic_write_text
+
     try:
-        tmp.write_text(json.dumps(cp.to_json(), indent=2) + "\n")
-        os.replace(tmp, path)
+        atomic_write_text(path, json.dumps(cp.to_json(), indent=2) + "\n")
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         raise UserError(f"cannot write {path}: {exc.strerror}: check the directory") from None

@@ -113,15 +113,12 @@ def _read_cache(cache: str, identity: list[Any]) -> dict[str, Any] | None:
 
 
 def _write_cache(cache: str, identity: list[Any], profile: dict[str, Any]) -> None:
-    directory = os.path.dirname(cache)
-    tmp = os.path.join(directory, f".{os.path.basename(cache)}.{os.getpid()}.tmp")
+    from pathlib import Path  # only on a cache miss: pathlib stays off the warm run path
+
+    from pysandbox.fsutil import atomic_write_text
+
     try:
-        os.makedirs(directory, exist_ok=True)
-        with open(tmp, "w", encoding="utf-8") as fh:
-            json.dump({"source": identity, "profile": profile}, fh)
-        os.replace(tmp, cache)
+        os.makedirs(os.path.dirname(cache), exist_ok=True)
+        atomic_write_text(Path(cache), json.dumps({"source": identity, "profile": profile}))
     except OSError:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass  # the cache is an optimisation; a read-only home must not stop a sandbox
+        pass  # the cache is an optimisation; a read-only home must not stop a sandbox
