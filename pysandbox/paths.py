@@ -7,8 +7,8 @@ functions returning `Path` are for everything else.
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the run path
 if TYPE_CHECKING:
     from pathlib import Path
 

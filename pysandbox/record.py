@@ -15,13 +15,13 @@ immutable), `frozen`, `__post_init__`; equality and hashing as `dataclass(eq=Tru
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 __all__ = ["record", "replace"]
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the run path
 if TYPE_CHECKING:
     from dataclasses import dataclass as record
     from dataclasses import replace
+    from typing import Any
 else:
 
     def record(cls: Any = None, /, *, frozen: bool = False) -> Any:

@@ -5,9 +5,10 @@ Kept free of heavy imports: the `run` fast path imports this module.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the run path
 if TYPE_CHECKING:  # defined in pysandbox.findings, imported on first use (not on the run path)
+    from typing import Any
+
     from pysandbox.findings import Finding as Finding
     from pysandbox.findings import Location as Location
     from pysandbox.findings import Severity as Severity

@@ -5,9 +5,11 @@ Accepted spellings follow Docker: `NET_ADMIN`, `CAP_NET_ADMIN`, any case; `ALL` 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from pysandbox.types import UserError
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the run path
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 # Index = capability number (include/uapi/linux/capability.h).
 NAMES: tuple[str, ...] = (

@@ -7,16 +7,16 @@ mtime and ctime, all checked on every read) and rebuilt with `model.from_dict` o
 
 from __future__ import annotations
 
-import json
 import os
-from typing import TYPE_CHECKING, Any
 
-from pysandbox import __version__, paths
+from pysandbox import __version__, fastjson, paths
 from pysandbox.policies.model import Profile, from_dict
 from pysandbox.types import UserError
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the run path
 if TYPE_CHECKING:
     from pathlib import Path
+    from typing import Any
 
     BUILTIN_DIR: Path
 
@@ -103,7 +103,7 @@ def _cache_file(real: str) -> str:
 def _read_cache(cache: str, identity: list[Any]) -> dict[str, Any] | None:
     try:
         with open(cache, encoding="utf-8") as fh:
-            data = json.load(fh)
+            data = fastjson.loads(fh.read())
     except (OSError, ValueError):
         return None
     if not isinstance(data, dict) or data.get("source") != identity:
@@ -119,6 +119,6 @@ def _write_cache(cache: str, identity: list[Any], profile: dict[str, Any]) -> No
 
     try:
         os.makedirs(os.path.dirname(cache), exist_ok=True)
-        atomic_write_text(Path(cache), json.dumps({"source": identity, "profile": profile}))
+        atomic_write_text(Path(cache), fastjson.dumps({"source": identity, "profile": profile}))
     except OSError:
         pass  # the cache is an optimisation; a read-only home must not stop a sandbox

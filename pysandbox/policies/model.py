@@ -8,14 +8,35 @@ by `from_dict` (trusted data: no validation, no type introspection).
 
 from __future__ import annotations
 
-from typing import Any, Literal
-
 from pysandbox.record import record
 
-NetworkMode = Literal["none", "host", "slirp"]
-IdMapMode = Literal["auto", "single", "subordinate", "host"]
-RiskAction = Literal["refuse", "warn", "allow"]
-AuditLevel = Literal["off", "events", "full"]
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the run path
+if TYPE_CHECKING:
+    from typing import Any, Literal
+
+    NetworkMode = Literal["none", "host", "slirp"]
+    IdMapMode = Literal["auto", "single", "subordinate", "host"]
+    RiskAction = Literal["refuse", "warn", "allow"]
+    AuditLevel = Literal["off", "events", "full"]
+
+# The values of the Literal types above, which pydantic sees once bind_annotation_names has run.
+_LITERALS = {
+    "NetworkMode": ("none", "host", "slirp"),
+    "IdMapMode": ("auto", "single", "subordinate", "host"),
+    "RiskAction": ("refuse", "warn", "allow"),
+    "AuditLevel": ("off", "events", "full"),
+}
+
+
+def bind_annotation_names() -> None:
+    """Defines the names the annotations use, for pydantic to resolve them (policies.validate).
+    The `run` fast path reads cached profiles and never needs them: typing stays unimported."""
+    from typing import Any, Literal
+
+    names: dict[str, Any] = {"Any": Any, "Literal": Literal}
+    names.update((alias, Literal[values]) for alias, values in _LITERALS.items())
+    globals().update(names)
+
 
 # Read by pydantic in policies.validate: unknown keys (typos) are errors.
 _STRICT: Any = {"extra": "forbid"}

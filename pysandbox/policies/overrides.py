@@ -6,11 +6,13 @@ recorded); an unsafe override without `allow_unsafe` raises SandboxError naming 
 
 from __future__ import annotations
 
-from typing import Any
-
 from pysandbox.policies.model import Profile
 from pysandbox.record import record, replace
 from pysandbox.types import SandboxError
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the run path
+if TYPE_CHECKING:
+    from typing import Any
 
 NETWORK_ORDER = {"none": 0, "slirp": 1, "host": 2}  # growing exposure
 SECCOMP_ORDER = {"strict": 0, "default": 1, "unconfined": 2}

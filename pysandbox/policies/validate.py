@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from pysandbox.policies.model import Profile
+from pysandbox.policies.model import Profile, bind_annotation_names
 from pysandbox.types import UserError
 
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?\s*$", re.IGNORECASE)
@@ -46,6 +46,7 @@ def validate_profile(data: Any, source: str) -> Profile:
     if errors:
         raise ProfileError(source, errors)
     try:
+        bind_annotation_names()
         return TypeAdapter(Profile).validate_python(data)
     except ValidationError as exc:
         raise ProfileError(source, [_describe(err) for err in exc.errors()]) from None

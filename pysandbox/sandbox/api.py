@@ -13,8 +13,6 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import IO, Any
 
 from pysandbox.policies import overrides as ov
 from pysandbox.policies.model import Limits, Profile
@@ -36,9 +34,14 @@ from pysandbox.sandbox.spec import (
 )
 from pysandbox.types import SandboxError, UserError
 
-__all__ = ["Result", "Sandbox"]
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the run path
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Mapping, Sequence
+    from typing import IO, Any, TypeAlias
 
-Stdio = int | IO[Any] | None
+    Stdio: TypeAlias = int | IO[Any] | None
+
+__all__ = ["Result", "Sandbox"]
 
 
 def _fileno(value: Stdio, default: int) -> int:
@@ -121,7 +124,7 @@ class Sandbox:
         self.entrypoint = entrypoint
         self.volumes = tuple(v if isinstance(v, Volume) else parse_volume(v) for v in volumes)
         self.tmpfs = tuple(t if isinstance(t, Tmpfs) else parse_tmpfs(t) for t in tmpfs)
-        if isinstance(env, Mapping):
+        if hasattr(env, "items"):  # a mapping (collections.abc stays off the run path)
             self.env = tuple(env.items())
         else:
             self.env = tuple(parse_env(list(env), os.environ))

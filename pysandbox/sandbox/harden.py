@@ -23,13 +23,16 @@ Anything that cannot be applied raises SandboxError (exit 125) with the reason.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
-from typing import Any
 
 from pysandbox.policies.model import Profile
 from pysandbox.record import record
 from pysandbox.sandbox import caps, lsm, rlimits, seccomp
 from pysandbox.types import SandboxError
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the run path
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
 
 # The profile parts this module enforces; `run` tells the user plainly about the rest.
 ENFORCED: frozenset[str] = frozenset({"user", "capabilities", "no_new_privs", "rlimits", "seccomp", "lsm"})

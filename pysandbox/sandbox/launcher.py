@@ -19,19 +19,23 @@ from __future__ import annotations
 import errno
 import gc
 import os
-import signal
-import socket
 import sys
-from collections.abc import Callable
-from types import FrameType
-from typing import Any
 
 from pysandbox.record import record
-from pysandbox.sandbox import idmap, libc, mounts, names
+from pysandbox.sandbox import channel, idmap, libc, mounts, names
 from pysandbox.sandbox.idmap import IdMap
 from pysandbox.sandbox.init import SIGNALS, InitPlan, run_init
 from pysandbox.sandbox.mounts import FsPlan, Sources
 from pysandbox.types import SandboxError
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the run path
+if TYPE_CHECKING:
+    import signal
+    from collections.abc import Callable
+    from types import FrameType
+    from typing import Any
+else:
+    import _signal as signal  # the signal module's C core: the module adds enums (enum: ~6 ms to import)
 
 _NS_FLAGS = (
     ("user", libc.CLONE_NEWUSER),
@@ -146,14 +150,14 @@ def unshare_failure(exc: OSError, flags: int) -> str:
     )
 
 
-def _fail(sock: socket.socket, message: str) -> None:
+def _fail(sock: channel.Sock, message: str) -> None:
     try:
         sock.send(("F" + message).encode(errors="replace")[:4000])
     except OSError:
         pass
 
 
-def _detach(sock: socket.socket, launch: Launch) -> None:
+def _detach(sock: channel.Sock, launch: Launch) -> None:
     """First steps of the sandbox side: die with the launcher, keep only stdio and our socket."""
     gc.disable()  # a collected file object of the caller could close one of our fds
     libc.prctl(libc.PR_SET_PDEATHSIG, signal.SIGKILL)
@@ -166,10 +170,10 @@ def _detach(sock: socket.socket, launch: Launch) -> None:
     libc.close_fds_except([sock.fileno(), *getattr(launch.init.prepared, "keep_fds", ())])
 
 
-def _prepare(sock: socket.socket, launch: Launch) -> Sources | None:
+def _prepare(sock: channel.Sock, launch: Launch) -> Sources | None:
     """After "G": the mount sources, root inside, the cgroup namespace. None on failure (reported)."""
     try:
-        msg, fds, _, _ = socket.recv_fds(sock, 16, 64)
+        msg, fds = channel.recv_fds(sock, 16, 64)
     except OSError:
         return None
     if msg != b"G":
@@ -186,7 +190,7 @@ def _prepare(sock: socket.socket, launch: Launch) -> Sources | None:
     return src
 
 
-def _child_direct(sock: socket.socket, launch: Launch) -> int:
+def _child_direct(sock: channel.Sock, launch: Launch) -> int:
     """PID 1 cloned straight into the new namespaces (single-threaded launcher)."""
     _detach(sock, launch)
     src = _prepare(sock, launch)
@@ -195,7 +199,7 @@ def _child_direct(sock: socket.socket, launch: Launch) -> int:
     return run_init(sock, launch.init, src)
 
 
-def _child_a(sock: socket.socket, launch: Launch) -> int:
+def _child_a(sock: channel.Sock, launch: Launch) -> int:
     """A (multi-threaded launcher): unshares, becomes root inside, forks PID 1 and waits for it."""
     _detach(sock, launch)
     if os.getppid() != launch.parent:
@@ -275,11 +279,11 @@ class Runner:
         self.attach = attach  # cgroup + network, given A's pid, before A goes on
         self.pid_a = 0
         self.pid_b = 0
-        self.sock: socket.socket | None = None
+        self.sock: channel.Sock | None = None
 
     def run(self, before_start: Callable[[int], None]) -> tuple[int, int | None, str | None]:
         """Runs the sandbox to the end; returns (status, signal, exec error)."""
-        parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        parent, child = channel.pair()
         self.sock = parent
         if self.forwarder is not None:
             self.forwarder.install()
@@ -346,7 +350,7 @@ class Runner:
             if launch.root_mode and launch.init.fs is not None:
                 fds = self._root_trees(pid, launch.init.fs)
             assert self.sock is not None
-            socket.send_fds(self.sock, [b"G"], fds)
+            channel.send_fds(self.sock, b"G", fds)
         finally:
             for fd in fds:
                 os.close(fd)

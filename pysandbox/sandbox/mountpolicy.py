@@ -8,13 +8,15 @@ warning that is recorded as a policy override.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
 
 from pysandbox.sandbox.spec import RunSpec, Volume
 from pysandbox.types import SandboxError
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the run path
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
+
     from pysandbox.types import Finding
 
 

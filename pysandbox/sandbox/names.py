@@ -10,11 +10,10 @@ reclaims it. Dot-entries (.kept, .slots) are not sandboxes.
 from __future__ import annotations
 
 import fcntl
-import json
 import os
 import time
 
-from pysandbox import paths
+from pysandbox import fastjson, paths
 from pysandbox.types import SandboxError
 
 _ALNUM = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
@@ -54,7 +53,7 @@ class Lease:
             "started": time.time(),
             **fields,
         }
-        os.pwrite(self.lock_fd, json.dumps(data).encode() + b"\n", 0)
+        os.pwrite(self.lock_fd, fastjson.dumps(data).encode() + b"\n", 0)
 
     def release(self) -> None:
         if self.lock_fd < 0:

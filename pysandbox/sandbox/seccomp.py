@@ -24,17 +24,17 @@ from __future__ import annotations
 
 import ctypes
 import errno
-import json
 import os
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
 
-from pysandbox import paths
+from pysandbox import fastjson, paths
 from pysandbox.record import record
 from pysandbox.types import SandboxError
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the run path
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from pathlib import Path
+    from typing import Any
 
     BUILTIN_DIR: Path
 
@@ -169,6 +169,8 @@ def _cache_key(identity: str) -> str:
 def parse_json(data: bytes, source: str) -> dict[str, Any]:
     """A seccomp JSON document as an object (SandboxError naming `source` when it is not one)."""
     try:
+        import json  # a cache miss: compiling costs far more than the import
+
         doc = json.loads(data)
     except ValueError as exc:
         raise SandboxError(f"seccomp profile {source}: not valid JSON: {exc}: fix the file") from None
@@ -368,7 +370,7 @@ def _read_cache(key: str, source: str, identity: str) -> Program | None:
         with open(paths.location(paths.CACHE, _CACHE_DIR, f"{key}.bpf"), "rb") as fh:
             blob = fh.read()
         header, code = blob.split(b"\n", 1)
-        meta = json.loads(header)
+        meta = fastjson.loads(header)
         if meta["identity"] != identity:
             return None
         return Program(code, bool(meta["observe"]), int(meta["errno"]), source, key, tuple(meta["notices"]))
@@ -382,7 +384,7 @@ def _write_cache(key: str, prog: Program, identity: str) -> None:
     from pysandbox.fsutil import atomic_write_bytes
 
     directory = paths.location(paths.CACHE, _CACHE_DIR)
-    header = json.dumps({"identity": identity, "observe": prog.observe, "errno": prog.default_errno,
+    header = fastjson.dumps({"identity": identity, "observe": prog.observe, "errno": prog.default_errno,
                          "notices": list(prog.notices)})  # fmt: skip
     try:
         os.makedirs(directory, exist_ok=True)

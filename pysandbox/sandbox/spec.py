@@ -7,11 +7,14 @@ the same one-line messages.
 from __future__ import annotations
 
 import os
-from typing import Any
 
 from pysandbox.policies.model import Profile
 from pysandbox.record import record
 from pysandbox.types import SandboxError
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the run path
+if TYPE_CHECKING:
+    from typing import Any
 
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 FORWARDED_SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2")

@@ -9,7 +9,12 @@ import dataclasses
 import typing
 from dataclasses import dataclass, field
 
-from pysandbox.policies.model import DOCKER_MASKED_PATHS, DOCKER_READONLY_PATHS, Profile
+from pysandbox.policies.model import (
+    DOCKER_MASKED_PATHS,
+    DOCKER_READONLY_PATHS,
+    Profile,
+    bind_annotation_names,
+)
 
 # Profile fields that describe the profile rather than restrict the workload.
 _DESCRIPTIVE = frozenset({"name", "description"})
@@ -18,6 +23,7 @@ _DESCRIPTIVE = frozenset({"name", "description"})
 def profile_features(cls: type = Profile, prefix: str = "") -> tuple[str, ...]:
     """Every leaf field of the profile model as a dotted path (`limits.memory`, `rlimits`, ...)."""
     out: list[str] = []
+    bind_annotation_names()
     hints = typing.get_type_hints(cls)
     for f in dataclasses.fields(cls):
         if not prefix and f.name in _DESCRIPTIVE:

@@ -10,11 +10,13 @@ Interface used by the launcher:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from pysandbox.sandbox.network.attachment import Attachment
 from pysandbox.sandbox.network.publish import PortMapping, parse_publish
 from pysandbox.types import EXIT_RUN_FAILURE, SandboxError, UserError
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the run path
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 MODES = ("none", "host", "slirp")
 __all__ = ["MODES", "Attachment", "PortMapping", "attach", "check", "parse_publish", "resolv_conf",

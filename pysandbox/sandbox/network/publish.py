@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 from pysandbox.record import record
 from pysandbox.types import UserError
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the run path
+if TYPE_CHECKING:
+    from typing import Literal
 
 DEFAULT_HOST_ADDR = "0.0.0.0"  # docker's default: every host address
 
