@@ -8,8 +8,8 @@ then the event's own fields with sorted keys:
 `prev` is the digest of the previous record's canonical bytes (64 zeros for seq 1). The digest
 is SHA-256, or HMAC-SHA256 with `PYSANDBOX_AUDIT_KEY`, so that whoever can edit the database but
 does not hold the key cannot recompute the chain. Because the prefix is fixed, `verify` checks
-seq, prev and the indexed columns by comparing each record's first bytes with the prefix they
-must be, without parsing JSON.
+seq and prev by comparing each record's first bytes with the prefix they must be, without
+parsing JSON. (The store's indexed time, type and sandbox id are generated from the record.)
 
 On the `run` fast path: no json module, hashlib only when verifying, bulk writing or keyed.
 """
@@ -17,8 +17,8 @@ On the `run` fast path: no json module, hashlib only when verifying, bulk writin
 from __future__ import annotations
 
 import os
+from bisect import bisect_left
 from collections.abc import Callable, Iterable, Sequence
-from operator import itemgetter
 from typing import Any
 
 try:  # json's C encoder, without importing json (and re) on the `run` path
@@ -207,7 +207,6 @@ PROBLEMS = {
     "seq": "record carries another sequence number than its position (reordered or renumbered)",
     "digest": "content does not match its digest (record edited or forged)",
     "link": "does not chain to the previous record (previous record rewritten, or this one forged)",
-    "columns": "its indexed time, type or sandbox id differ from the record (row edited)",
 }
 
 
@@ -216,8 +215,8 @@ class Walk:
 
     first_claim: the `prev` the first record quotes (the caller checks it against the record
     before the range); last: the hex digest of the last record walked; bad_seq: the first seq
-    whose record is not as the chain and its columns say, and `kind` (a key of PROBLEMS: seq,
-    link or columns); marks: the digests at the asked seqs (checkpoints).
+    whose record is not as the chain says, and `kind` (a key of PROBLEMS: seq or link);
+    marks: the digests at the asked seqs (checkpoints).
     """
 
     __slots__ = ("bad_seq", "count", "first_claim", "first_seq", "kind", "last", "marks")
@@ -242,34 +241,18 @@ class Walk:
         return walk
 
 
-# What every record must start with: its position, the digest of the record before it, and the
-# values the indexed columns copy (the sandbox id as JSON: quoted, or null).
-_PREFIX = b'{"seq":%d,"prev":"%s","time":%d,"type":%s,"sandbox":{"id":%s,'
-Record = tuple[bytes, Any, Any, Any]  # body, time_ns, type, sandbox id (as stored: any type)
-
-
-_BODY, _TIME, _TYPE, _SANDBOX = (itemgetter(i) for i in range(4))
-
-
-class _Quoted(dict[Any, Any]):
-    """Column value -> its JSON bytes as the record has them (types and sandbox ids repeat: one
-    dict lookup per record, in C). A value of a type the record cannot hold maps to None, which
-    no prefix accepts."""
-
-    def __missing__(self, value: Any) -> bytes | None:
-        quoted = _jstr(value).encode() if value is None or isinstance(value, str) else None
-        self[value] = quoted
-        return quoted
+# What every record must start with: its position and the digest of the record before it.
+_PREFIX = b'{"seq":%d,"prev":"%s",'
 
 
 def walk_chain(
-    batches: Iterable[Sequence[Record]],
+    batches: Iterable[Sequence[bytes]],
     first_seq: int,
     hasher: Hasher,
     marks: Iterable[int] = (),
 ) -> Walk:
-    """Hash every record of a range of consecutive seqs and check that each starts with its own
-    seq, the digest of the record before it and the values of its indexed columns.
+    """Hash every record (its canonical bytes) of a range of consecutive seqs and check that
+    each starts with its own seq and the digest of the record before it.
 
     Per batch: the digests, the expected prefixes and their comparison are C-level maps over
     the batch, with no Python frame per record (that is the verify rate). The walk stops at the
@@ -278,33 +261,21 @@ def walk_chain(
     """
     hex_many = hasher.hex_bytes_many()
     prefix = _PREFIX.__mod__
+    startswith = bytes.startswith
     wanted = sorted(marks)
-    quoted = _Quoted()
-    lookup = quoted.__getitem__
     walk = Walk(first_seq)
     pos = first_seq
     last: bytes | None = None
-    for batch in batches:
-        bodies = list(map(_BODY, batch))
-        times = list(map(_TIME, batch))
-        types = list(map(lookup, map(_TYPE, batch)))
-        sandboxes = list(map(lookup, map(_SANDBOX, batch)))
+    for bodies in batches:
         digests = list(hex_many(bodies))
         if last is None:
             last = _quoted_prev(bodies[0], pos)
             walk.first_claim = last.decode("ascii", "replace")
+        n = len(bodies)
         prevs = [last]
         prevs += digests[:-1]
-        n = len(bodies)
-        try:
-            expected = list(
-                map(prefix, zip(range(pos, pos + n), prevs, times, types, sandboxes, strict=True))
-            )
-            intact = all(map(bytes.startswith, bodies, expected))
-        except TypeError:  # a column holds a value of another type than the record's
-            intact = False
-        if not intact:
-            i, walk.kind = _first_bad(bodies, times, types, sandboxes, pos, prevs)
+        if not all(map(startswith, bodies, map(prefix, zip(range(pos, pos + n), prevs, strict=True)))):
+            i, walk.kind = _first_bad(bodies, pos, prevs)
             walk.bad_seq = pos + i
             walk.count += i
             _take_marks(walk, wanted, pos, digests[:i])
@@ -323,31 +294,19 @@ def _quoted_prev(body: bytes, seq: int) -> bytes:
     return body[start : start + 64]
 
 
-def _first_bad(
-    bodies: Sequence[bytes],
-    times: Sequence[Any],
-    types: Sequence[Any],
-    sandboxes: Sequence[Any],
-    pos: int,
-    prevs: list[bytes],
-) -> tuple[int, str]:
+def _first_bad(bodies: Sequence[bytes], pos: int, prevs: list[bytes]) -> tuple[int, str]:
     """Index and kind of the first record of a batch that is not as expected (slow path)."""
     for i, body in enumerate(bodies):
         seq = pos + i
         if not body.startswith(b'{"seq":%d,' % seq):
             return i, "seq"
-        if not body.startswith(b'{"seq":%d,"prev":"%s",' % (seq, prevs[i])):
+        if not body.startswith(_PREFIX % (seq, prevs[i])):
             return i, "link"
-        try:
-            if not body.startswith(_PREFIX % (seq, prevs[i], times[i], types[i], sandboxes[i])):
-                return i, "columns"
-        except TypeError:
-            return i, "columns"
     raise AssertionError("a batch that did not compare equal has no bad record")
 
 
 def _take_marks(walk: Walk, wanted: list[int], pos: int, digests: list[bytes]) -> None:
-    end = pos + len(digests)
-    for seq in wanted:
-        if pos <= seq < end:
-            walk.marks[seq] = digests[seq - pos].decode()
+    """The digests at the wanted seqs (sorted) that fall in this batch: two bisections per
+    batch, not a pass over every checkpoint of the log."""
+    for seq in wanted[bisect_left(wanted, pos) : bisect_left(wanted, pos + len(digests))]:
+        walk.marks[seq] = digests[seq - pos].decode()

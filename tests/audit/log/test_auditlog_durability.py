@@ -40,8 +40,7 @@ store = Store()
 conn = store.conn()
 conn.execute("BEGIN IMMEDIATE")
 body = '{"seq":999,"time":1,"type":"exit","sandbox":{"id":"ghost"}}'
-conn.execute("INSERT INTO events (seq, body, digest, time_ns, type, sandbox_id) "
-             "VALUES (999, ?, x'00', 1, 'exit', 'ghost')", (body,))
+conn.execute("INSERT INTO events (seq, body, digest) VALUES (999, ?, x'00')", (body,))
 print("LOCKED", flush=True)
 time.sleep(600)
 """

@@ -128,11 +128,7 @@ def _forge(
         f'"user":"root","profile":"strict","fields":{{"signal":null,"status":0}}}}'
     )
     sign = digest or (lambda b: hashlib.sha256(b).hexdigest())
-    conn.execute(
-        "INSERT INTO events (seq, body, digest, time_ns, type, sandbox_id) "
-        "VALUES (?, ?, ?, 1, 'exit', 'sb-0001')",
-        (seq, body, sign(body.encode())),
-    )
+    conn.execute("INSERT INTO events (seq, body, digest) VALUES (?, ?, ?)", (seq, body, sign(body.encode())))
 
 
 def test_appended_forged_row_with_a_wrong_link_is_found(audit, filled, raw_db: Connect) -> None:
@@ -243,23 +239,73 @@ def test_bad_checkpoint_file_is_a_usage_error(audit, filled, tmp_path: Path) -> 
 
 @pytest.mark.parametrize(
     ("column", "value"),
-    [
-        ("type", "start"),
-        ("sandbox_id", "someone-else"),
-        ("sandbox_id", None),
-        ("time_ns", 1),
-        ("time_ns", "1"),
-    ],
+    [("type", "start"), ("sandbox_id", "someone-else"), ("sandbox_id", None), ("time_ns", 1)],
 )
-def test_edited_index_columns_are_found(audit, filled, raw_db: Connect, column: str, value: object) -> None:
+def test_index_columns_cannot_be_edited_apart_from_the_record(
+    audit, filled, raw_db: Connect, column: str, value: object
+) -> None:
     filled(30)
-    raw_db().execute(f"UPDATE events SET {column} = ? WHERE seq = 21", (value,))
-    assert "indexed" in _verify_fails_at(audit, 21)
+    conn = raw_db()
+    with pytest.raises(sqlite3.OperationalError, match="generated column"):
+        conn.execute(f"UPDATE events SET {column} = ? WHERE seq = 21", (value,))
+    with pytest.raises(sqlite3.OperationalError, match="generated column"):
+        conn.execute(f"INSERT INTO events (seq, body, digest, {column}) VALUES (31, '{{}}', '', ?)", (value,))
+    with pytest.raises(sqlite3.OperationalError, match="malformed JSON"):  # the index needs a value
+        conn.execute("UPDATE events SET body = 'not json' WHERE seq = 21")
+    assert audit("verify").returncode == 0
+
+
+def test_index_columns_follow_an_edited_record(audit, filled, raw_db: Connect) -> None:
+    filled(30)
+    filled(5, sandbox="sb-0002", name="db")
+    conn = raw_db()
+    body = _body(conn, 21)
+    edited = body.replace('"type":"exit"', '"type":"oom_kill"').replace('"id":"sb-0001"', '"id":"sb-0009"')
+    edited = re.sub(r'"time":\d+', '"time":1', edited)
+    assert edited.count('"oom_kill"') == edited.count('"sb-0009"') == 1 and '"time":1,' in edited
+    conn.execute("UPDATE events SET body = ? WHERE seq = 21", (edited,))
+    assert conn.execute("SELECT time_ns, type, sandbox_id FROM events WHERE seq = 21").fetchone() == (
+        1,
+        "oom_kill",
+        "sb-0009",
+    )
+    plan = " ".join(
+        str(r[-1]) for r in conn.execute("EXPLAIN QUERY PLAN SELECT count(*) FROM events WHERE type = 'exit'")
+    )
+    assert "events_by_type" in plan
+
+    def seqs(*args: str) -> list[int]:
+        proc = audit("log", *args, "--format", "json")
+        assert proc.returncode == 0, proc.stderr
+        return [e["seq"] for e in json.loads(proc.stdout)]
+
+    assert seqs("--type", "oom_kill") == [21]
+    assert 21 not in seqs("--type", "exit") and len(seqs("--type", "exit")) == 30 - 2 - 1 + 3
+    assert seqs("--sandbox", "sb-0009") == [21]
+    assert 21 not in seqs("--sandbox", "sb-0001") and seqs("--sandbox", "sb-0002") == list(range(31, 36))
+    assert 21 not in seqs("--since", "1h") and len(seqs("--since", "1h")) == 34
+    assert "edited" in _verify_fails_at(audit, 21)
+
+
+def test_a_log_of_another_schema_is_refused_in_one_line(audit, filled, raw_db: Connect) -> None:
+    from pysandbox.audit.recorder import Recorder
+    from pysandbox.types import SandboxError, UserError
+
+    filled(3)
+    raw_db().execute("PRAGMA user_version=1")
+    proc = audit("verify")
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr.count("\n") == 1 and "has audit schema 1, this pysandbox knows 2" in proc.stderr
+    with (
+        pytest.raises((UserError, SandboxError), match="audit schema 1"),
+        Recorder("sb-x", "x", "strict") as rec,
+    ):
+        rec.event("start", durable=True, pid=1)
 
 
 def test_the_first_problem_wins(audit, filled, raw_db: Connect) -> None:
     filled(30)
     conn = raw_db()
-    conn.execute("UPDATE events SET type = 'oom_kill' WHERE seq = 25")
+    conn.execute("UPDATE events SET body = ? WHERE seq = 25", (_edited(_body(conn, 25)),))
     conn.execute("DELETE FROM events WHERE seq = 12")
     assert "missing" in _verify_fails_at(audit, 12)

@@ -31,6 +31,9 @@ def _tamper(sql: str, *params: object) -> None:
         conn.close()
 
 
+_REPLACE = "UPDATE events SET body = replace(body, ?, ?) WHERE seq = ?"
+
+
 def _edit_body(seq: int, recompute_digest: bool = False) -> None:
     conn = sqlite3.connect(paths.audit_db(), isolation_level=None)
     try:
@@ -66,10 +69,9 @@ def test_ranges_split_the_log(filled: Callable[..., None], monkeypatch: pytest.M
         (lambda: _tamper("DELETE FROM events WHERE seq = 31"), 31, "missing"),
         (lambda: _tamper("DELETE FROM events WHERE seq BETWEEN 31 AND 60"), 31, "missing"),
         (lambda: _tamper("DELETE FROM events WHERE seq = 75"), 75, "missing"),
-        (lambda: _tamper("UPDATE events SET sandbox_id = 'other' WHERE seq = 61"), 61, "indexed"),
-        (lambda: _tamper("UPDATE events SET type = 'start' WHERE seq = 89"), 89, "indexed"),
-        (lambda: _tamper("UPDATE events SET time_ns = x'00' WHERE seq = 40"), 40, "indexed"),
-        (lambda: _tamper("UPDATE events SET sandbox_id = x'00' WHERE seq = 41"), 41, "indexed"),
+        (lambda: _tamper(_REPLACE, '"id":"sb-0001"', '"id":"other"', 61), 61, "edited"),  # index follows
+        (lambda: _tamper(_REPLACE, '"type":"exit"', '"type":"start"', 89), 89, "edited"),
+        (lambda: _tamper("UPDATE events SET seq = 1000 WHERE seq = 40"), 40, "missing"),
     ],
 )
 def test_parallel_and_single_walks_agree(
