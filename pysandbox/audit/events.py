@@ -7,7 +7,9 @@ Kept import-free: the launcher's fast path imports this module.
 
 from __future__ import annotations
 
-from typing import Any
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the run path
+if TYPE_CHECKING:
+    from typing import Any
 
 # Names the envelope uses: an event's own fields may not shadow them in JSON output.
 RESERVED = frozenset({"seq", "time", "time_ns", "type", "sandbox", "user", "profile", "prev", "hash"})

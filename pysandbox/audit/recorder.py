@@ -22,12 +22,14 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
 
 from pysandbox.types import SandboxError, UserError
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the run path
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
+
     from pysandbox.audit.sinks import SinkSet
     from pysandbox.audit.store import Pending, Row, Store
 

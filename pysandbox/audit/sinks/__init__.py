@@ -11,23 +11,25 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Protocol
 
 from pysandbox import paths
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the run path
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import Any, Protocol
+
     from pysandbox.audit.sinks.config import SinkSpec
     from pysandbox.audit.store import Stored
 
+    class Sink(Protocol):
+        key: str
+
+        def send(self, events: list[dict[str, Any]]) -> None: ...
+
+
 LOCK_NAME = "audit-forward.lock"
 ENV = "PYSANDBOX_AUDIT_SINKS"  # parsed by .config; checked here so that no sinks costs no imports
-
-
-class Sink(Protocol):
-    key: str
-
-    def send(self, events: list[dict[str, Any]]) -> None: ...
 
 
 def make_sink(spec: SinkSpec) -> Sink:
@@ -79,7 +81,7 @@ class SinkSet:
 
 
 def load_sinks() -> SinkSet:
-    if not os.environ.get(ENV) and not (paths.home() / "config.yaml").exists():
+    if not os.environ.get(ENV) and not os.path.exists(paths.location("config.yaml")):
         return SinkSet()
     from pysandbox.audit.sinks.config import configured_sinks
 
@@ -88,7 +90,7 @@ def load_sinks() -> SinkSet:
 
 
 def lock_path() -> str:
-    return str(paths.home() / LOCK_NAME)
+    return paths.location(LOCK_NAME)
 
 
 def kick_forwarder() -> None:

@@ -13,9 +13,13 @@ import os
 import time
 from dataclasses import dataclass
 
-from pysandbox.audit.sinks import Sink, lock_path, make_sink
+from pysandbox.audit.sinks import lock_path, make_sink
 from pysandbox.audit.sinks.config import SinkSpec, configured_sinks
 from pysandbox.audit.store import Store
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pysandbox.audit.sinks import Sink
 
 LINGER_S = 1.0  # stay this long after catching up, for the events of a sandbox that is still running
 POLL_S = 0.1
