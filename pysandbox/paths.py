@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 
 STATE = "sandboxes"
 CACHE = "cache"
+AUDIT_DB = "audit.db"
 
 
 def home_dir() -> str:
@@ -59,4 +60,4 @@ def volumes_dir() -> Path:
 
 
 def audit_db() -> Path:
-    return _path("audit.db")
+    return _path(AUDIT_DB)

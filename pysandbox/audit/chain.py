@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import os
 from bisect import bisect_left
-from collections.abc import Callable, Iterable, Sequence
-from typing import Any
 
 try:  # json's C encoder, without importing json (and re) on the `run` path
     from _json import encode_basestring
@@ -27,6 +25,11 @@ try:  # json's C encoder, without importing json (and re) on the `run` path
 except ImportError:  # pragma: no cover - other Pythons
     from json.encoder import c_make_encoder as _make_encoder  # type: ignore[attr-defined,no-redef]
     from json.encoder import encode_basestring
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the run path
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Sequence
+    from typing import Any
 
 GENESIS = "0" * 64
 KEY_ENV = "PYSANDBOX_AUDIT_KEY"

@@ -17,20 +17,25 @@ and one fsync covers the frames of every commit before it (group commit).
 from __future__ import annotations
 
 import os
-import sqlite3
 import time
-from collections.abc import Callable, Iterator, Sequence
+from _thread import allocate_lock
 from itertools import chain
 from operator import itemgetter
-from pathlib import Path
-from typing import TYPE_CHECKING
 
 from pysandbox import paths
 from pysandbox.audit.chain import ALG_HMAC, ALG_SHA256, GENESIS, Hasher, envelope_tail
 from pysandbox.types import UserError
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the run path
 if TYPE_CHECKING:
+    import sqlite3
     import threading
+    from collections.abc import Callable, Iterator, Sequence
+    from pathlib import Path
+else:
+    # sqlite3's C core: the package adds only datetime adapters (and imports datetime and
+    # collections for them, ~4 ms that every `pysandbox run` with an audit log would pay)
+    import _sqlite3 as sqlite3
 
 SCHEMA_VERSION = 2
 BUSY_TIMEOUT_S = 60.0
@@ -95,10 +100,10 @@ class Stored:
 
 
 class Store:
-    def __init__(self, path: Path | None = None, key: bytes | None = None, create: bool = True) -> None:
+    def __init__(self, path: str | Path | None = None, key: bytes | None = None, create: bool = True) -> None:
         """create: a writer, which creates the log and must hold its key; readers (log, verify,
         the forwarder) neither create it nor need the key."""
-        self.path = path or paths.audit_db()
+        self.path = os.fspath(path) if path is not None else paths.location(paths.AUDIT_DB)
         self.hasher = Hasher(key, light=create)
         self.create = create
         self._conn: sqlite3.Connection | None = None
@@ -114,11 +119,11 @@ class Store:
     # -- connection ------------------------------------------------------------------------------
 
     def exists(self) -> bool:
-        return self.path.exists()
+        return os.path.exists(self.path)
 
     def ready(self) -> bool:
         """The log exists and has its tables (a reader may look while the first writer creates it)."""
-        if not self.path.exists():
+        if not os.path.exists(self.path):
             return False
         return bool(self.conn().execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION)
 
@@ -130,10 +135,10 @@ class Store:
     def _open(self) -> sqlite3.Connection:
         try:
             if self.create:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
+                os.makedirs(os.path.dirname(self.path), exist_ok=True)
                 # created 0600 before SQLite opens it; the -wal and -shm files copy the mode
                 self._db_fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-            elif not self.path.exists():
+            elif not os.path.exists(self.path):
                 raise UserError(f"no audit log at {self.path}: run a sandbox first, or check PYSANDBOX_HOME")
             conn = sqlite3.connect(
                 self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
@@ -317,9 +322,7 @@ class Store:
         the last commit already did. A background sync's failure is raised here: after a failed
         fsync, a later one may succeed without the lost pages (Linux reports an error once)."""
         if self._sync_lock is None:
-            import threading
-
-            self._sync_lock = threading.Lock()
+            self._sync_lock = allocate_lock()  # _thread's: the threading module is not needed here
         with self._sync_lock:
             if self._sync_error is not None:
                 error, self._sync_error = self._sync_error, None
@@ -356,7 +359,7 @@ class Store:
                 self._wal_fd = None
             self._wal_fd = os.open(wal, os.O_RDONLY | os.O_CLOEXEC)
             self._wal_ino = os.fstat(self._wal_fd).st_ino
-            _fsync_path(self.path.parent)
+            _fsync_path(os.path.dirname(self.path))
         os.fdatasync(self._wal_fd)
 
     @staticmethod
@@ -522,7 +525,7 @@ def _is_busy(exc: sqlite3.Error) -> bool:
     return "locked" in str(exc) or "busy" in str(exc)
 
 
-def _fsync_path(path: Path) -> None:
+def _fsync_path(path: str) -> None:
     fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
     try:
         os.fsync(fd)

@@ -20,8 +20,10 @@ HEAVY = frozenset({
     "functools", "pathlib", "dataclasses", "inspect", "subprocess", "yaml", "pydantic", "typer",
     "rich", "pyseccomp",
 })  # fmt: skip
-# The audit log's own cost, absent when the profile turns it off.
-AUDIT = frozenset({"sqlite3", "threading", "hashlib"})
+# The audit log's own cost, absent when the profile turns it off (_sqlite3 itself imports
+# functools, and with it collections, for its statement cache).
+AUDIT = frozenset({"_sqlite3", "sqlite3", "threading", "hashlib"})
+NEEDED_BY_SQLITE = frozenset({"functools", "collections"})
 
 ENTRY = "import sys; from pysandbox.__main__ import main; sys.argv[0] = 'pysandbox'; main()"
 
@@ -49,3 +51,12 @@ def test_run_imports_no_heavy_module(busybox_rootfs: Path, audit_off: Path, tmp_
     modules = imported(argv, tmp_path / "home")
     assert "pysandbox.sandbox.launcher" in modules  # the guard sees the launch itself
     assert modules & (HEAVY | AUDIT) == set()
+
+
+def test_run_with_audit_log_imports_no_heavy_module(busybox_rootfs: Path, tmp_path: Path) -> None:
+    argv = ["run", "--rootfs", str(busybox_rootfs), "--", "/bin/true"]
+    imported(argv, tmp_path / "home")
+    modules = imported(argv, tmp_path / "home")
+    assert "pysandbox.audit.store" in modules
+    assert modules & (HEAVY - NEEDED_BY_SQLITE) == set()
+    assert "sqlite3" not in modules  # the package: datetime adapters the log does not use
