@@ -370,8 +370,6 @@ def launch(
 
         def attach(pid: int) -> None:
             nonlocal net
-            if cg is not None:
-                cg.add(pid)
             if own_net:
                 net = network.attach(profile.network.mode, pid, publish,
                                      allow_host_loopback=profile.network.allow_host_loopback)  # fmt: skip
@@ -385,7 +383,15 @@ def launch(
             if observe:
                 watcher = harden.watch_denials(prepared, denials.append)
 
-        runner = Runner(plan, spec.forward_signals, attach, forked, on_warning)
+        def join(pid: int) -> None:
+            if cg is not None:
+                cg.add(pid)
+
+        def meanwhile() -> None:
+            if rec is not None:
+                rec.flush()  # create (and mount) events: durable before the workload starts
+
+        runner = Runner(plan, spec.forward_signals, attach, forked, on_warning, join, meanwhile)
         status, signum, error = runner.run(before_start)
         runner.wait()
         if watcher is not None:

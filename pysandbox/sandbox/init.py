@@ -60,8 +60,9 @@ def send(sock: channel.Sock, message: str) -> None:
         pass
 
 
-def run_init(sock: channel.Sock, plan: InitPlan, src: Sources) -> int:
-    """The body of PID 1; returns its exit code (the workload's, docker-style)."""
+def run_init(sock: channel.Sock, plan: InitPlan, src: Sources, cgroup_ns: bool = False) -> int:
+    """The body of PID 1; returns its exit code (the workload's, docker-style). cgroup_ns: unshare
+    the cgroup namespace once the launcher says "S" (it has moved us into our cgroup by then)."""
     libc.prctl(libc.PR_SET_PDEATHSIG, signal.SIGKILL)
     for sig in SIGNALS:
         signal.signal(sig, _Workload.forward)
@@ -85,6 +86,12 @@ def run_init(sock: channel.Sock, plan: InitPlan, src: Sources) -> int:
         go = b""
     if go != b"S":
         return 125  # the launcher is gone or gave up
+    if cgroup_ns:
+        try:
+            libc.unshare(libc.CLONE_NEWCGROUP)
+        except OSError as exc:
+            send(sock, f"Fcannot create the cgroup namespace: {exc.strerror}")
+            return 125
     return _start_and_reap(sock, plan)
 
 

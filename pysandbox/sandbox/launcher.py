@@ -170,8 +170,9 @@ def _detach(sock: channel.Sock, launch: Launch) -> None:
     libc.close_fds_except([sock.fileno(), *getattr(launch.init.prepared, "keep_fds", ())])
 
 
-def _prepare(sock: channel.Sock, launch: Launch) -> Sources | None:
-    """After "G": the mount sources, root inside, the cgroup namespace. None on failure (reported)."""
+def _prepare(sock: channel.Sock, launch: Launch, cgroup_ns: bool) -> Sources | None:
+    """After "G": the mount sources, root inside, the cgroup namespace (when `cgroup_ns`: A,
+    which has joined its cgroup by now). None on failure (reported)."""
     try:
         msg, fds = channel.recv_fds(sock, 16, 64)
     except OSError:
@@ -181,7 +182,7 @@ def _prepare(sock: channel.Sock, launch: Launch) -> Sources | None:
     try:
         src = _open_sources(launch, fds)
         _become_root(launch)
-        if launch.cgroup_ns:
+        if cgroup_ns:
             libc.unshare(libc.CLONE_NEWCGROUP)
     except OSError as exc:
         where = f" ({exc.filename})" if exc.filename else ""
@@ -193,10 +194,12 @@ def _prepare(sock: channel.Sock, launch: Launch) -> Sources | None:
 def _child_direct(sock: channel.Sock, launch: Launch) -> int:
     """PID 1 cloned straight into the new namespaces (single-threaded launcher)."""
     _detach(sock, launch)
-    src = _prepare(sock, launch)
+    src = _prepare(sock, launch, cgroup_ns=False)
     if src is None:
         return 125
-    return run_init(sock, launch.init, src)
+    # the launcher moves us into our cgroup while we build the root: the cgroup namespace, rooted
+    # where we are when we unshare it, comes after "S"
+    return run_init(sock, launch.init, src, cgroup_ns=launch.cgroup_ns)
 
 
 def _child_a(sock: channel.Sock, launch: Launch) -> int:
@@ -210,7 +213,7 @@ def _child_a(sock: channel.Sock, launch: Launch) -> int:
         _fail(sock, unshare_failure(exc, launch.flags))
         return 125
     sock.send(b"U")
-    src = _prepare(sock, launch)
+    src = _prepare(sock, launch, cgroup_ns=launch.cgroup_ns)
     if src is None:
         return 125
     pid = os.fork()
@@ -271,12 +274,22 @@ class Runner:
         attach: Callable[[int], None],
         forked: Callable[[], None],
         warn: Callable[[str], None],
+        join: Callable[[int], None] = lambda pid: None,
+        meanwhile: Callable[[], None] = lambda: None,
     ) -> None:
         self.launch = launch
         self.warn = warn  # warnings PID 1 reports during set-up
         self.forked = forked  # right after the first fork (harden.watch_denials)
         self.forwarder = _Forwarder() if forward else None
-        self.attach = attach  # cgroup + network, given A's pid, before A goes on
+        self.attach = attach  # the network, given A's pid, before A goes on
+        # The cgroup: as soon as PID 1 exists, but a v1 migration waits for an RCU grace period
+        # (~20 ms here), so PID 1 builds its root meanwhile when it is our child; A, which forks
+        # PID 1 once it has "G", joins before.
+        self.join = join
+        # Launcher work that only the workload's start must wait for (the audit log's create
+        # event, durable), done while PID 1 builds the root rather than before the fork.
+        self.meanwhile = meanwhile
+        self.direct = False
         self.pid_a = 0
         self.pid_b = 0
         self.sock: channel.Sock | None = None
@@ -291,7 +304,7 @@ class Runner:
         sys.stderr.flush()
         # Single-threaded: clone PID 1 straight into the namespaces. Otherwise fork A, which
         # unshares and forks PID 1 (glibc's fork is the only safe one next to other threads).
-        direct = libc.thread_count() == 1
+        direct = self.direct = libc.thread_count() == 1
         try:
             pid = libc.fork_into_namespaces(self.launch.flags) if direct else os.fork()
         except OSError as exc:
@@ -340,13 +353,16 @@ class Runner:
                 self._unexpected(msg)
 
     def _configure(self, pid: int) -> None:
-        """Between "U" and "G": id maps, cgroup, network, and (as root) the mount trees."""
+        """Between "U" and "G": id maps, network, and (as root) the mount trees; the cgroup and
+        `meanwhile` after "G" when PID 1 is our child, as it builds its root."""
         launch = self.launch
         fds: list[int] = []
         try:
             if launch.idmap is not None:
                 idmap.write(pid, launch.idmap)
             self.attach(pid)
+            if not self.direct:
+                self.join(pid)
             if launch.root_mode and launch.init.fs is not None:
                 fds = self._root_trees(pid, launch.init.fs)
             assert self.sock is not None
@@ -354,6 +370,9 @@ class Runner:
         finally:
             for fd in fds:
                 os.close(fd)
+        if self.direct:
+            self.join(pid)
+        self.meanwhile()
 
     def _root_trees(self, pid: int, fs: FsPlan) -> list[int]:
         """As root: detached trees of the layers (idmapped into the sandbox) and of the bind sources."""
