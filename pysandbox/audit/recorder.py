@@ -119,7 +119,8 @@ class Recorder:
             self.flush()
         finally:
             if self._store is not None:
-                _sync_store(self._store, close=True)  # waits for the background fsync of batches
+                # waits for the background fsync of batches; the process's shared store stays open
+                _sync_store(self._store, close=self._store is not _shared.get("store"))
 
     # -- internals -------------------------------------------------------------------------------
 
@@ -165,10 +166,7 @@ class Recorder:
 
     def _get_store(self) -> Store:
         if self._store is None:
-            from pysandbox.audit.chain import env_key
-            from pysandbox.audit.store import Store
-
-            self._store = Store(key=env_key())
+            self._store = shared_store()
         return self._store
 
     def _sink_set(self) -> SinkSet:
@@ -200,6 +198,41 @@ def _sync_store(store: Store, close: bool = False) -> None:
             store.sync()
     except OSError as exc:
         raise SandboxError(f"cannot write the audit log: {exc}: check {store.path}") from None
+
+
+_shared: dict[str, Store] = {}
+
+
+def shared_store() -> Store:
+    """The process's writer of the audit log, kept open from one sandbox to the next: a launch
+    then pays no connection, schema check or close-time checkpoint (with the WAL it empties and
+    recreates, and the directory fsync that follows), ~4 ms of each warm launch. A new writer
+    when PYSANDBOX_HOME, the key or the file itself (moved aside, replaced) has changed."""
+    from pysandbox import paths
+    from pysandbox.audit.chain import env_key
+    from pysandbox.audit.store import Store
+
+    key = env_key()
+    path = paths.location(paths.AUDIT_DB)
+    store = _shared.get("store")
+    if store is not None and store.path == path and store.hasher.key == key and store.is_current():
+        return store
+    if store is not None:
+        del _shared["store"]
+        store.close()
+    store = _shared["store"] = Store(path, key=key)
+    if not _shared.get("atexit"):
+        import atexit
+
+        atexit.register(_close_shared)
+        _shared["atexit"] = store  # any value: registered once
+    return store
+
+
+def _close_shared() -> None:
+    store = _shared.pop("store", None)
+    if store is not None:
+        store.close()
 
 
 def record(type: str, durable: bool = True, **fields: Any) -> None:

@@ -113,6 +113,7 @@ class Store:
         self._committed = 0  # commits made through this store...
         self._synced = 0  # ...and how many of them are known to be on disk
         self._sync_lock: threading.Lock | None = None
+        self._write_lock = allocate_lock()
         self._sync_error: OSError | None = None
         self._syncer: _Syncer | None = None
 
@@ -120,6 +121,18 @@ class Store:
 
     def exists(self) -> bool:
         return os.path.exists(self.path)
+
+    def is_current(self) -> bool:
+        """Not connected yet, or connected to the file that is at `path` now (not one moved
+        aside or replaced since) and still of our schema."""
+        if self._db_fd is None or self._conn is None:
+            return self._conn is None
+        try:
+            at_path, ours = os.stat(self.path), os.fstat(self._db_fd)
+            version = self._conn.execute("PRAGMA user_version").fetchone()[0]
+        except (OSError, sqlite3.Error):
+            return False
+        return (at_path.st_dev, at_path.st_ino) == (ours.st_dev, ours.st_ino) and version == SCHEMA_VERSION
 
     def ready(self) -> bool:
         """The log exists and has its tables (a reader may look while the first writer creates it)."""
@@ -279,6 +292,17 @@ class Store:
         """
         if not events:
             return []
+        with self._write_lock:  # one transaction at a time: threads share the process's writer
+            rows = self._commit(events, queued_sinks)
+        if wait:
+            self._sync()
+        else:
+            if self._syncer is None:
+                self._syncer = _Syncer(self._sync_quietly)
+            self._syncer.request()
+        return rows
+
+    def _commit(self, events: Sequence[Pending], queued_sinks: Sequence[str]) -> list[Row]:
         conn = self.conn()
         if self.hasher.light and len(events) > 32:  # a bulk writer: OpenSSL's SHA-256 pays off
             self.hasher = Hasher(self.hasher.key)
@@ -305,12 +329,6 @@ class Store:
                 conn.execute("ROLLBACK")
             raise
         self._committed += 1
-        if wait:
-            self._sync()
-        else:
-            if self._syncer is None:
-                self._syncer = _Syncer(self._sync_quietly)
-            self._syncer.request()
         return rows
 
     def sync(self) -> None:
