@@ -16,23 +16,25 @@ Interface used by the launcher:
       receives the seccomp listener from the workload and calls on_denial(seccomp.Denial) for each
       denied syscall (answering it with the profile's errno). The launcher MUST call this when it
       asked for observation, or the workload blocks on its first denied syscall.
-      DenialWatcher.close() when the sandbox has ended.
+      DenialWatcher.close() when the sandbox has ended (joins the thread).
+The hand-off goes over `channel` (on `_socket`) and the thread is a `_thread` one: `socket` and
+`threading` would add enum, selectors, signal and more to every `run --profile strict`.
 Anything that cannot be applied raises SandboxError (exit 125) with the reason.
 """
 
 from __future__ import annotations
 
+import _thread
 import os
 
 from pysandbox.policies.model import Profile
 from pysandbox.record import record
-from pysandbox.sandbox import caps, lsm, rlimits, seccomp
+from pysandbox.sandbox import caps, channel, lsm, rlimits, seccomp
 from pysandbox.types import SandboxError
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the run path
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from typing import Any
 
 # The profile parts this module enforces; `run` tells the user plainly about the rest.
 ENFORCED: frozenset[str] = frozenset({"user", "capabilities", "no_new_privs", "rlimits", "seccomp", "lsm"})
@@ -51,7 +53,7 @@ class Prepared:
     lsm: lsm.LsmPlan
     seccomp: seccomp.Program | None
     notices: tuple[str, ...] = ()  # for the launcher to print (e.g. an rlimit lowered to what is possible)
-    _handoff: Any = None  # socketpair (launcher end, workload end) carrying the seccomp listener
+    _handoff: tuple[channel.Sock, channel.Sock] | None = None  # (launcher end, workload end): the listener
 
     @property
     def keep_fds(self) -> tuple[int, ...]:
@@ -74,10 +76,8 @@ def prepare(
         notices += program.notices
     handoff = None
     if program is not None and program.observe:
-        import socket
-
-        handoff = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        handoff[1].set_inheritable(True)
+        handoff = channel.pair()
+        os.set_inheritable(handoff[1].fileno(), True)
     return Prepared(uid, gid, tuple(groups), cap_plan, profile.no_new_privs, settings, lsm_plan, program,
                     notices, handoff)  # fmt: skip
 
@@ -134,14 +134,12 @@ def _load_seccomp(p: Prepared) -> None:
     if p._handoff is None:
         seccomp.load(p.seccomp)
         return
-    import socket
-
-    sock: socket.socket = p._handoff[1]
+    sock = p._handoff[1]
     listener = seccomp.load(p.seccomp)
     assert listener is not None
     # Only sendmsg runs between loading and the hand-off, and plan() checked the profile allows it.
     try:
-        socket.send_fds(sock, [b"L"], [listener])
+        channel.send_fds(sock, b"L", [listener])
     except OSError as exc:
         raise SandboxError(f"cannot hand the seccomp listener to the launcher: {exc.strerror}") from None
     finally:
@@ -150,23 +148,35 @@ def _load_seccomp(p: Prepared) -> None:
 
 
 class DenialWatcher:
-    """Launcher side of denial observation: a daemon thread serving the seccomp listener."""
+    """Launcher side of denial observation: a thread serving the seccomp listener.
+
+    A `_thread` thread is not joined at interpreter exit (as a daemon `threading.Thread`); `_done`
+    is held while it runs, so `close` joins it by acquiring the lock.
+    """
 
     def __init__(self, prepared: Prepared, on_denial: Callable[[seccomp.Denial], None]) -> None:
-        import threading
-
         assert prepared._handoff is not None and prepared.seccomp is not None
         self._sock = prepared._handoff[0]
         prepared._handoff[1].close()  # so that recv sees EOF if the workload dies before the hand-off
         self._errno = prepared.seccomp.default_errno
         self._on_denial = on_denial
         self._stop_r, self._stop_w = os.pipe()
-        self._thread = threading.Thread(target=self._run, name="seccomp-denials", daemon=True)
-        self._thread.start()
+        self._done = _thread.allocate_lock()
+        self._done.acquire()
+        try:
+            _thread.start_new_thread(self._main, ())
+        except BaseException:
+            self._done.release()
+            raise
+
+    def _main(self) -> None:
+        try:
+            self._run()
+        finally:
+            self._done.release()
 
     def _run(self) -> None:
         import select
-        import socket
 
         poller = select.poll()
         poller.register(self._sock.fileno(), select.POLLIN)
@@ -174,7 +184,7 @@ class DenialWatcher:
         if any(fd == self._stop_r for fd, _ in poller.poll()):
             return
         try:
-            _msg, fds, _flags, _addr = socket.recv_fds(self._sock, 16, 1)
+            _msg, fds = channel.recv_fds(self._sock, 16, 1)
         except OSError:
             return
         if not fds:
@@ -189,7 +199,8 @@ class DenialWatcher:
             os.write(self._stop_w, b"x")
         except OSError:
             pass
-        self._thread.join(timeout)
+        if self._done.acquire(timeout=timeout):  # the join
+            self._done.release()
         for fd in (self._stop_r, self._stop_w):
             try:
                 os.close(fd)

@@ -63,7 +63,7 @@ class Harness:
         raise NotImplementedError
 
     def leaf_dirs(self, name: str) -> list[Path]:
-        return [base / name for base in self.backend.bases() if (base / name).exists()]
+        return [Path(base, name) for base in self.backend.bases() if Path(base, name).exists()]
 
 
 class V1Harness(Harness):
@@ -74,7 +74,7 @@ class V1Harness(Harness):
 
     def read(self, cg: Cgroup) -> dict[str, Any]:
         assert isinstance(cg, V1Cgroup)
-        d = cg.by_controller
+        d = {controller: Path(path) for controller, path in cg.by_controller.items()}
         memory = int((d["memory"] / "memory.limit_in_bytes").read_text())
         memsw = int((d["memory"] / "memory.memsw.limit_in_bytes").read_text())
         unlimited = memsw >= 1 << 62
@@ -120,7 +120,7 @@ class V2Harness(Harness):
         self.backend = V2Backend(base, self.fs)
 
     def read(self, cg: Cgroup) -> dict[str, Any]:
-        p = cg.path
+        p = Path(cg.path)
         memory = (p / "memory.max").read_text().strip()
         swap = (p / "memory.swap.max").read_text().strip()
         out: dict[str, Any] = {"memory": int(memory), "swap": None if swap == "max" else int(swap)}
@@ -140,7 +140,7 @@ class V2Harness(Harness):
         self.fs.event(cg.path, "pids.events", "max", 3)
 
     def burn_cpu(self, cg: Cgroup) -> None:
-        self.fs.set_value(cg.path / "cpu.stat", "usage_usec 200000\nuser_usec 200000\nsystem_usec 0\n")
+        self.fs.set_value(Path(cg.path) / "cpu.stat", "usage_usec 200000\nuser_usec 200000\nsystem_usec 0\n")
 
     def backend_code(self) -> str:
         tests, base = str(Path(__file__).parents[1]), str(self.backend.bases()[0])

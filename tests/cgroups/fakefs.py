@@ -8,6 +8,7 @@ remain (EBUSY), read-only files refuse writes (EACCES), limit files validate the
 `cgroup.procs` migrates a pid out of its previous cgroup and never lists dead or zombie processes,
 `cgroup.kill` SIGKILLs every process below. All state lives in files, so several processes (a
 launcher and the test) see the same tree. Kernel-side events are raised with `FakeV2Fs.event`.
+The backend passes paths as strings; the fake takes those or `Path`s, as the tests write them.
 """
 
 from __future__ import annotations
@@ -86,7 +87,8 @@ class FakeV2Fs(CgroupFs):
         return cls(root)
 
     # --- reads --------------------------------------------------------------------------------
-    def read(self, path: Path) -> str:
+    def read(self, path: str | Path) -> str:
+        path = Path(path)
         if path.name == "cgroup.procs":
             return "".join(f"{pid}\n" for pid in self._live(path))
         if path.name == "cgroup.kill":
@@ -118,7 +120,8 @@ class FakeV2Fs(CgroupFs):
         return listed
 
     # --- directories --------------------------------------------------------------------------
-    def mkdir(self, path: Path, mode: int = 0o755) -> None:
+    def mkdir(self, path: str | Path, mode: int = 0o755) -> None:
+        path = Path(path)
         parent = path.parent
         if not (parent / "cgroup.procs").exists():
             raise _err(errno.ENOENT, path)
@@ -139,7 +142,8 @@ class FakeV2Fs(CgroupFs):
                 inherited = (cgroup.parent / f"cpuset.{kind}.effective").read_text()
                 (cgroup / f"cpuset.{kind}.effective").write_text(inherited)
 
-    def rmdir(self, path: Path) -> None:
+    def rmdir(self, path: str | Path) -> None:
+        path = Path(path)
         if not os.path.isdir(path):
             raise _err(errno.ENOENT, path)
         if self.children(path) or self._live(path / "cgroup.procs"):
@@ -149,7 +153,8 @@ class FakeV2Fs(CgroupFs):
         os.rmdir(path)
 
     # --- writes -------------------------------------------------------------------------------
-    def write(self, path: Path, text: str) -> None:
+    def write(self, path: str | Path, text: str) -> None:
+        path = Path(path)
         name, cgroup = path.name, path.parent
         if not path.exists():
             raise _err(errno.ENOENT, path)
@@ -240,9 +245,10 @@ class FakeV2Fs(CgroupFs):
             procs.write_text("")
 
     # --- kernel side --------------------------------------------------------------------------
-    def event(self, cgroup: Path, filename: str, key: str, count: int = 1) -> None:
+    def event(self, cgroup: str | Path, filename: str, key: str, count: int = 1) -> None:
         """What the kernel does on an OOM kill or a refused fork: bump a counter (hierarchically
         for memory.events, as v2 does without the memory_localevents mount option)."""
+        cgroup = Path(cgroup)
         targets = [cgroup]
         if filename == "memory.events":
             targets += [p for p in cgroup.parents if p.is_relative_to(self.root) and p != self.root]
@@ -254,9 +260,9 @@ class FakeV2Fs(CgroupFs):
             ]
             path.write_text("\n".join(bumped) + "\n")
 
-    def set_value(self, path: Path, text: str) -> None:
+    def set_value(self, path: str | Path, text: str) -> None:
         """A kernel-maintained value (memory.peak, cpu.stat)."""
-        path.write_text(text)
+        Path(path).write_text(text)
 
     @staticmethod
     def _set(path: Path) -> set[str]:

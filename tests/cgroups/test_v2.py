@@ -37,8 +37,8 @@ def test_enables_only_what_it_needs(tmp_path: Path) -> None:
     assert cg is not None
     try:
         assert fs.read(base / "cgroup.subtree_control").split() == ["memory", "pids"]  # pids + stats
-        assert (cg.path / "pids.max").read_text().strip() == "10"
-        assert not (cg.path / "cpu.max").exists()
+        assert (Path(cg.path) / "pids.max").read_text().strip() == "10"
+        assert not (Path(cg.path) / "cpu.max").exists()
     finally:
         cg.remove()
 
@@ -70,7 +70,7 @@ def test_root_prepares_its_base(tmp_path: Path) -> None:
     assert cg is not None
     try:
         assert set(fs.read(fs.root / "cgroup.subtree_control").split()) == {"cpu", "memory", "pids"}
-        assert (cg.path / "cpu.max").read_text().strip() == "50000 100000"
+        assert (Path(cg.path) / "cpu.max").read_text().strip() == "50000 100000"
     finally:
         cg.remove()
 
@@ -80,7 +80,7 @@ def test_io_weight_uses_the_v2_scale(tmp_path: Path) -> None:
     cg = cgroups.create("io", Limits(io_weight=500), backend=V2Backend(base, fs))
     assert cg is not None
     try:
-        assert (cg.path / "io.weight").read_text().strip() == "default 4950"
+        assert (Path(cg.path) / "io.weight").read_text().strip() == "default 4950"
     finally:
         cg.remove()
 
@@ -88,21 +88,22 @@ def test_io_weight_uses_the_v2_scale(tmp_path: Path) -> None:
 def test_delegate_and_undo(tmp_path: Path) -> None:
     fs = FakeV2Fs.make_root(tmp_path / "cgroup2")
     uid, gid = 65534, 65534
-    (sub,) = delegate_v2(fs, fs.root, uid, gid)
+    (made,) = delegate_v2(fs, fs.root, uid, gid)
+    sub = Path(made)
     assert sub == fs.root / "pysandbox" / f"user-{uid}"
     assert sub.stat().st_uid == uid
     for name in ("cgroup.procs", "cgroup.threads", "cgroup.subtree_control"):
         assert (sub / name).stat().st_uid == uid
     assert (sub / "memory.max").stat().st_uid == 0  # the ceiling stays root's
     assert fs.read(sub / "cgroup.subtree_control").split() == ["cpuset", "cpu", "io", "memory", "pids"]
-    assert v2_base(fs.root, uid, fs) == sub
-    assert undo(fs, [sub]) == [sub]
+    assert v2_base(fs.root, uid, fs) == made
+    assert undo(fs, [sub]) == [made]
     assert not (fs.root / "pysandbox").exists()
 
 
 def test_v2_base_as_root(tmp_path: Path) -> None:
     fs = FakeV2Fs.make_root(tmp_path / "cgroup2")
-    assert v2_base(fs.root, 0, fs) == fs.root / "pysandbox"
+    assert v2_base(fs.root, 0, fs) == str(fs.root / "pysandbox")
 
 
 def test_fake_refuses_what_the_kernel_refuses(tmp_path: Path) -> None:
@@ -139,7 +140,7 @@ def test_v2_base_under_systemd_delegation(tmp_path: Path) -> None:
         fs.mkdir(path)
     own = "/user.slice/user@1001.service/app.slice/run.scope"
     assert fs.read(path / "cgroup.controllers").split() == ["memory", "pids"]
-    assert v2_base(fs.root, 1001, fs, own=own) == path
+    assert v2_base(fs.root, 1001, fs, own=own) == str(path)
     fs.write(path.parent / "cgroup.subtree_control", "-memory -pids")
-    assert v2_base(fs.root, 1001, fs, own=own) == path.parent
+    assert v2_base(fs.root, 1001, fs, own=own) == str(path.parent)
     assert v2_base(fs.root, 1001, fs, own="/") is None

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import requires_root
 
 # Never on the run path, audit log or not.
 HEAVY = frozenset({
@@ -24,6 +25,8 @@ HEAVY = frozenset({
 # functools, and with it collections, for its statement cache).
 AUDIT = frozenset({"_sqlite3", "sqlite3", "threading", "hashlib"})
 NEEDED_BY_SQLITE = frozenset({"functools", "collections"})
+# The strict profile observes seccomp denials with a thread of its own: `_thread` does.
+THREADS = frozenset({"threading"})
 
 ENTRY = "import sys; from pysandbox.__main__ import main; sys.argv[0] = 'pysandbox'; main()"
 
@@ -60,3 +63,13 @@ def test_run_with_audit_log_imports_no_heavy_module(busybox_rootfs: Path, tmp_pa
     assert "pysandbox.audit.store" in modules
     assert modules & (HEAVY - NEEDED_BY_SQLITE) == set()
     assert "sqlite3" not in modules  # the package: datetime adapters the log does not use
+
+
+@requires_root  # strict sets cgroup limits: root, or a user `setup --delegate` prepared
+def test_strict_run_imports_no_heavy_module(busybox_rootfs: Path, tmp_path: Path) -> None:
+    """strict adds cgroup limits and denial observation (the seccomp listener's hand-off and thread)."""
+    argv = ["run", "--profile", "strict", "--rootfs", str(busybox_rootfs), "--", "/bin/true"]
+    imported(argv, tmp_path / "home")
+    modules = imported(argv, tmp_path / "home")
+    assert {"pysandbox.sandbox.cgroups", "pysandbox.audit.store"} <= modules
+    assert modules & (HEAVY - NEEDED_BY_SQLITE | THREADS) == set()

@@ -12,7 +12,6 @@ Interface used by the launcher (parent side):
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 from pysandbox.policies.model import Limits
 from pysandbox.sandbox.cgroups.base import Cgroup, CgroupStats, leaf_name
@@ -39,7 +38,7 @@ def create(sandbox_id: str, limits: Limits, *, backend: Backend | None = None) -
     return backend.create(leaf, plan)
 
 
-def cleanup_stale(*, backend: Backend | None = None) -> list[Path]:
+def cleanup_stale(*, backend: Backend | None = None) -> list[str]:
     """Remove the cgroups of our sandboxes whose launcher is gone; never raises."""
     try:
         backend = backend or detect()

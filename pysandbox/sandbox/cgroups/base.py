@@ -4,22 +4,25 @@ from __future__ import annotations
 
 import errno
 import os
-import re
-import signal
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
+from _signal import SIGKILL
 
-from pysandbox.sandbox.cgroups.fs import CgroupFs
+from pysandbox.record import record
+from pysandbox.sandbox.cgroups.fs import CgroupFs, join
 from pysandbox.sandbox.cgroups.plan import parse_cpu_list
 from pysandbox.types import SandboxError
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the run path
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
 PREFIX = "psb-"
-_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
+_ID_FIRST = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+_ID_REST = _ID_FIRST | frozenset("_.-")
+_ID_MAX = 128
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class CgroupStats:
     peak_memory: int | None = None
     oom_kills: int = 0
@@ -28,7 +31,8 @@ class CgroupStats:
 
 
 def leaf_name(sandbox_id: str) -> str:
-    if not _ID.match(sandbox_id):
+    valid = 0 < len(sandbox_id) <= _ID_MAX and sandbox_id[0] in _ID_FIRST and _ID_REST.issuperset(sandbox_id)
+    if not valid:
         raise SandboxError(f"sandbox id {sandbox_id!r} cannot name a cgroup: use letters, digits, _ . -")
     return PREFIX + sandbox_id
 
@@ -38,18 +42,18 @@ class Cgroup:
 
     backend = "none"
 
-    def __init__(self, fs: CgroupFs, dirs: tuple[Path, ...]) -> None:
+    def __init__(self, fs: CgroupFs, dirs: tuple[str, ...]) -> None:
         self.fs = fs
         self.dirs = dirs
 
     @property
-    def path(self) -> Path:
+    def path(self) -> str:
         return self.dirs[0]
 
     def add(self, pid: int) -> None:
         try:
             for d in self.dirs:
-                self.fs.write(d / "cgroup.procs", str(pid))
+                self.fs.write(join(d, "cgroup.procs"), str(pid))
         except OSError as exc:
             raise SandboxError(f"cannot move pid {pid} into cgroup {self.path}: {exc.strerror}") from None
 
@@ -65,7 +69,7 @@ class Cgroup:
     def kill(self) -> None:
         for pid in self.procs():
             try:
-                os.kill(pid, signal.SIGKILL)
+                os.kill(pid, SIGKILL)
             except OSError:
                 pass
 
@@ -74,14 +78,14 @@ class Cgroup:
         remove_dirs(self.fs, self.dirs, self.kill, timeout)
 
 
-def remove_dirs(fs: CgroupFs, dirs: tuple[Path, ...], kill: Callable[[], None], timeout: float = 10) -> None:
+def remove_dirs(fs: CgroupFs, dirs: tuple[str, ...], kill: Callable[[], None], timeout: float = 10) -> None:
     deadline = time.monotonic() + timeout
     pending = [d for d in dirs if fs.exists(d)]
     delay = 0.002
     while pending:
         if any(fs.procs(d) for d in pending):
             kill()
-        still: list[Path] = []
+        still: list[str] = []
         for d in pending:
             try:
                 fs.rmdir(d)
@@ -97,14 +101,16 @@ def remove_dirs(fs: CgroupFs, dirs: tuple[Path, ...], kill: Callable[[], None], 
             delay = min(delay * 2, 0.1)
 
 
-def set_cpuset(fs: CgroupFs, path: Path, cpus: str, available: str) -> None:
+def set_cpuset(fs: CgroupFs, path: str, cpus: str, available: str) -> None:
     if available and not parse_cpu_list(cpus) <= parse_cpu_list(available):
         raise SandboxError(f"--cpuset-cpus {cpus} is not available: this machine has cpus {available}")
     write_limit(fs, path, cpus, "--cpuset-cpus")
 
 
-def write_limit(fs: CgroupFs, path: Path, value: int | str, flag: str) -> None:
+def write_limit(fs: CgroupFs, path: str, value: int | str, flag: str) -> None:
     try:
         fs.write(path, str(value))
     except OSError as exc:
-        raise SandboxError(f"cannot apply {flag} {value} ({path.name}): {exc.strerror}") from None
+        raise SandboxError(
+            f"cannot apply {flag} {value} ({os.path.basename(path)}): {exc.strerror}"
+        ) from None

@@ -10,21 +10,25 @@ controllers enabled and the directory plus its delegation files chowned (cgroup-
 from __future__ import annotations
 
 import errno
-from pathlib import Path
+import os
 
 from pysandbox.sandbox.cgroups.base import remove_dirs
-from pysandbox.sandbox.cgroups.fs import CgroupFs
+from pysandbox.sandbox.cgroups.fs import CgroupFs, join
 from pysandbox.sandbox.cgroups.stale import leaves, sweep
 from pysandbox.sandbox.cgroups.v1 import CONTROLLERS, SUBTREE, inherit_cpuset, io_weight_file, user_subtree
 from pysandbox.sandbox.cgroups.v2 import controllers
 from pysandbox.types import SandboxError, UserError
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing
+if TYPE_CHECKING:
+    from os import PathLike
+
 V2_DELEGATION_FILES = ("cgroup.procs", "cgroup.threads", "cgroup.subtree_control")
 
 
-def v1_hierarchies(fs: CgroupFs, mounts: dict[str, Path]) -> list[Path]:
+def v1_hierarchies(fs: CgroupFs, mounts: dict[str, str]) -> list[str]:
     """The mounts of the hierarchies worth delegating."""
-    chosen: list[Path] = []
+    chosen: list[str] = []
     for controller in CONTROLLERS:
         mount = mounts.get(controller)
         if mount is None or (controller == "blkio" and io_weight_file(fs, mount) is None):
@@ -34,38 +38,39 @@ def v1_hierarchies(fs: CgroupFs, mounts: dict[str, Path]) -> list[Path]:
     return chosen
 
 
-def delegate_v1(fs: CgroupFs, mounts: dict[str, Path], uid: int, gid: int) -> list[Path]:
-    done: list[Path] = []
+def delegate_v1(fs: CgroupFs, mounts: dict[str, str], uid: int, gid: int) -> list[str]:
+    done: list[str] = []
     for mount in v1_hierarchies(fs, mounts):
-        base = _mkdir(fs, mount / SUBTREE, mount)
+        base = _mkdir(fs, join(mount, SUBTREE), mount)
         sub = _mkdir(fs, user_subtree(mount, uid), base)
         fs.chown(sub, uid, gid)
         done.append(sub)
     return done
 
 
-def delegate_v2(fs: CgroupFs, mount: Path, uid: int, gid: int) -> list[Path]:
+def delegate_v2(fs: CgroupFs, mount: str | PathLike[str], uid: int, gid: int) -> list[str]:
+    mount = os.fspath(mount)
     if not controllers(fs, mount):
         return []
-    base = mount / SUBTREE
+    base = join(mount, SUBTREE)
     if not fs.exists(base):
         fs.mkdir(base)
     enable_all(fs, mount)
     enable_all(fs, base)
-    sub = base / f"user-{uid}"
+    sub = join(base, f"user-{uid}")
     if not fs.exists(sub):
         fs.mkdir(sub)
     enable_all(fs, sub)
     fs.chown(sub, uid, gid)
     for name in V2_DELEGATION_FILES:
-        fs.chown(sub / name, uid, gid)
+        fs.chown(join(sub, name), uid, gid)
     return [sub]
 
 
-def undo(fs: CgroupFs, subtrees: list[Path]) -> list[Path]:
+def undo(fs: CgroupFs, subtrees: list[str] | list[PathLike[str]]) -> list[str]:
     """Remove the given user subtrees (and `pysandbox/` when it is left empty)."""
-    removed: list[Path] = []
-    for sub in subtrees:
+    removed: list[str] = []
+    for sub in map(os.fspath, subtrees):
         if not fs.exists(sub):
             continue
         sweep(fs, [sub])
@@ -74,23 +79,23 @@ def undo(fs: CgroupFs, subtrees: list[Path]) -> list[Path]:
         remove_dirs(fs, (sub,), lambda: None)
         removed.append(sub)
         try:
-            fs.rmdir(sub.parent)
+            fs.rmdir(os.path.dirname(sub))
         except OSError as exc:
             if exc.errno not in (errno.EBUSY, errno.ENOTEMPTY, errno.ENOENT):
                 raise
     return removed
 
 
-def enable_all(fs: CgroupFs, cgroup: Path) -> None:
+def enable_all(fs: CgroupFs, cgroup: str) -> None:
     enabled = controllers(fs, cgroup, "cgroup.subtree_control")
     for controller in sorted(controllers(fs, cgroup) - enabled):
         try:
-            fs.write(cgroup / "cgroup.subtree_control", f"+{controller}")
+            fs.write(join(cgroup, "cgroup.subtree_control"), f"+{controller}")
         except OSError:
             pass  # e.g. a controller the kernel refuses here; the others still help
 
 
-def _mkdir(fs: CgroupFs, path: Path, parent: Path) -> Path:
+def _mkdir(fs: CgroupFs, path: str, parent: str) -> str:
     if not fs.exists(path):
         fs.mkdir(path)
         inherit_cpuset(fs, parent, path)
@@ -100,9 +105,9 @@ def _mkdir(fs: CgroupFs, path: Path, parent: Path) -> Path:
 def cgroup_setup(fs: CgroupFs, uid: int, gid: int, user: str, undo_it: bool = False) -> list[str]:
     """The cgroup half of `pysandbox setup --delegate USER [--undo]`, one line per subtree."""
     from pysandbox.sandbox.cgroups.detect import v2_mount
-    from pysandbox.sandbox.cgroups.v1 import v1_mounts
+    from pysandbox.sandbox.cgroups.v1 import mount_points
 
-    mounts = v1_mounts()
+    mounts = mount_points()
     v2 = v2_mount()
     v2_usable = v2 is not None and "memory" in controllers(fs, v2)
     if undo_it:

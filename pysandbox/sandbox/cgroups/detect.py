@@ -4,16 +4,19 @@ else v1 (as root, or under the per-user subtree from `pysandbox setup --delegate
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
-from pysandbox.sandbox.cgroups.fs import CgroupFs, root_mounts
-from pysandbox.sandbox.cgroups.v1 import SUBTREE, V1Backend, v1_mounts
+from pysandbox.sandbox.cgroups.fs import CgroupFs, join, root_mounts, within
+from pysandbox.sandbox.cgroups.v1 import SUBTREE, V1Backend, mount_points
 from pysandbox.sandbox.cgroups.v2 import V2Backend, controllers
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the run path
+if TYPE_CHECKING:
+    from os import PathLike
 
 Backend = V1Backend | V2Backend
 
 
-def v2_mount(mountinfo: str = "/proc/self/mountinfo") -> Path | None:
+def v2_mount(mountinfo: str = "/proc/self/mountinfo") -> str | None:
     return next((mount for fstype, mount, _ in root_mounts(mountinfo) if fstype == "cgroup2"), None)
 
 
@@ -28,26 +31,32 @@ def own_v2_cgroup(proc_cgroup: str = "/proc/self/cgroup") -> str | None:
     return None
 
 
-def v2_base(mount: Path, uid: int, fs: CgroupFs, own: str | None = None) -> Path | None:
+def v2_base(mount: str | PathLike[str], uid: int, fs: CgroupFs, own: str | None = None) -> str | None:
     """The v2 directory our sandboxes go under, or None when v2 has nothing usable for us.
 
     Rootless, that is the subtree `setup --delegate` prepared, else (systemd user delegation) the
     nearest ancestor of our own cgroup `own` that we may manage. Enabling controllers there fails
     while it holds processes itself (v2's "no internal processes" rule); `create` then says so.
     """
+    mount = os.fspath(mount)
     if uid == 0:
-        return mount / SUBTREE
-    prepared = mount / SUBTREE / f"user-{uid}"
+        return join(mount, SUBTREE)
+    prepared = join(mount, SUBTREE, f"user-{uid}")
     if fs.exists(prepared) and fs.writable(prepared):
         return prepared
     own = own if own is not None else own_v2_cgroup()
     if own is None:
         return None
-    cgroup = mount / own.lstrip("/")
-    while cgroup != mount and cgroup.is_relative_to(mount):
-        if controllers(fs, cgroup) and fs.writable(cgroup) and fs.writable(cgroup / "cgroup.subtree_control"):
+    relative = own.strip("/")
+    cgroup = join(mount, relative) if relative else mount
+    while within(cgroup, mount):
+        if (
+            controllers(fs, cgroup)
+            and fs.writable(cgroup)
+            and fs.writable(join(cgroup, "cgroup.subtree_control"))
+        ):
             return cgroup
-        cgroup = cgroup.parent
+        cgroup = os.path.dirname(cgroup)
     return None
 
 
@@ -63,7 +72,7 @@ def detect(fs: CgroupFs | None = None, uid: int | None = None) -> Backend | None
         base = v2_base(mount, uid, fs)
         if base is not None:
             return V2Backend(base, fs, make_base=uid == 0)
-    mounts = v1_mounts()
+    mounts = mount_points()
     if mounts:
         return V1Backend(mounts, fs, uid)
     return None

@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import os
-import re
-from dataclasses import dataclass
 
 from pysandbox.policies.model import Limits
+from pysandbox.record import record
 from pysandbox.types import SandboxError
 
 CPU_PERIOD_US = 100_000
 MIN_MEMORY = 6 * 1024 * 1024  # docker's minimum; below it the runtime itself cannot start
-_CPUSET = re.compile(r"^\d+(-\d+)?(,\d+(-\d+)?)*$")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Plan:
     memory: int | None = None
     memsw: int | None = None  # memory + swap; None with `memory` set means unlimited swap
@@ -89,9 +87,22 @@ def _cpuset(cpus: str | None) -> str | None:
     if cpus is None:
         return None
     text = cpus.replace(" ", "")
-    if not _CPUSET.match(text):
+    if not _is_cpu_list(text):
         raise SandboxError(f"--cpuset-cpus {cpus!r} is not a cpu list: use e.g. 0-1 or 0,2")
     return text
+
+
+def _is_cpu_list(text: str) -> bool:
+    """`0-1`, `0,2`, `0-1,4-7`: comma-separated cpu numbers and ranges, nothing else."""
+    for part in text.split(","):
+        lo, dash, hi = part.partition("-")
+        if not _is_number(lo) or (dash and not _is_number(hi)):
+            return False
+    return True
+
+
+def _is_number(text: str) -> bool:
+    return text.isascii() and text.isdigit()
 
 
 def parse_cpu_list(text: str) -> set[int]:

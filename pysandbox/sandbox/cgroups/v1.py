@@ -4,13 +4,18 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 from pysandbox.sandbox.cgroups import owner
 from pysandbox.sandbox.cgroups.base import Cgroup, CgroupStats, remove_dirs, set_cpuset, write_limit
-from pysandbox.sandbox.cgroups.fs import CgroupFs, read_int, read_keyed, root_mounts
+from pysandbox.sandbox.cgroups.fs import CgroupFs, join, read_int, read_keyed, root_mounts
 from pysandbox.sandbox.cgroups.plan import Plan, host_has_swap
 from pysandbox.types import SandboxError
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the run path
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from os import PathLike
+    from pathlib import Path
 
 CONTROLLERS = ("memory", "cpu", "cpuacct", "cpuset", "pids", "blkio")
 STAT_CONTROLLERS = ("memory", "pids", "cpuacct")  # joined when usable, for the exit report
@@ -19,8 +24,15 @@ IO_WEIGHT_FILES = ("blkio.weight", "blkio.bfq.weight")
 
 
 def v1_mounts(mountinfo: str = "/proc/self/mountinfo") -> dict[str, Path]:
+    """`mount_points` as `Path`s, for other commands and tests (the run path does without pathlib)."""
+    from pathlib import Path
+
+    return {name: Path(mount) for name, mount in mount_points(mountinfo).items()}
+
+
+def mount_points(mountinfo: str = "/proc/self/mountinfo") -> dict[str, str]:
     """Controller name -> mount point of its v1 hierarchy (co-mounted controllers share one)."""
-    found: dict[str, Path] = {}
+    found: dict[str, str] = {}
     for fstype, mount, options in root_mounts(mountinfo):
         if fstype == "cgroup":
             for opt in options.split(","):
@@ -29,24 +41,24 @@ def v1_mounts(mountinfo: str = "/proc/self/mountinfo") -> dict[str, Path]:
     return found
 
 
-def user_subtree(mount: Path, uid: int) -> Path:
-    return mount / SUBTREE / f"user-{uid}"
+def user_subtree(mount: str, uid: int) -> str:
+    return join(mount, SUBTREE, f"user-{uid}")
 
 
-def io_weight_file(fs: CgroupFs, mount: Path) -> str | None:
-    return next((name for name in IO_WEIGHT_FILES if fs.exists(mount / name)), None)
+def io_weight_file(fs: CgroupFs, mount: str) -> str | None:
+    return next((name for name in IO_WEIGHT_FILES if fs.exists(join(mount, name))), None)
 
 
 class V1Cgroup(Cgroup):
     backend = "v1"
 
-    def __init__(self, fs: CgroupFs, by_controller: dict[str, Path]) -> None:
+    def __init__(self, fs: CgroupFs, by_controller: dict[str, str]) -> None:
         super().__init__(fs, tuple(dict.fromkeys(by_controller.values())))
         self.by_controller = by_controller
 
-    def _file(self, controller: str, name: str) -> Path | None:
+    def _file(self, controller: str, name: str) -> str | None:
         d = self.by_controller.get(controller)
-        return d / name if d is not None else None
+        return join(d, name) if d is not None else None
 
     def stats(self) -> CgroupStats:
         fs = self.fs
@@ -65,9 +77,10 @@ class V1Cgroup(Cgroup):
 class V1Backend:
     name = "v1"
 
-    def __init__(self, mounts: dict[str, Path] | None = None, fs: CgroupFs | None = None,
-                 uid: int | None = None) -> None:  # fmt: skip
-        self.mounts = v1_mounts() if mounts is None else mounts
+    def __init__(self, mounts: Mapping[str, str | PathLike[str]] | None = None,
+                 fs: CgroupFs | None = None, uid: int | None = None) -> None:  # fmt: skip
+        found = mount_points() if mounts is None else mounts
+        self.mounts = {name: os.fspath(mount) for name, mount in found.items()}
         self.fs = fs or CgroupFs()
         self.uid = os.geteuid() if uid is None else uid
 
@@ -75,11 +88,11 @@ class V1Backend:
     def rootless(self) -> bool:
         return self.uid != 0
 
-    def base(self, controller: str) -> Path:
+    def base(self, controller: str) -> str:
         mount = self.mounts[controller]
-        return user_subtree(mount, self.uid) if self.rootless else mount / SUBTREE
+        return user_subtree(mount, self.uid) if self.rootless else join(mount, SUBTREE)
 
-    def bases(self) -> list[Path]:
+    def bases(self) -> list[str]:
         return list(dict.fromkeys(self.base(c) for c in self.mounts))
 
     def usable(self, controller: str) -> bool:
@@ -106,8 +119,8 @@ class V1Backend:
     def create(self, leaf: str, plan: Plan) -> V1Cgroup:
         wanted = {"blkio" if c == "io" else c for c in plan.controllers()}
         wanted.update(c for c in STAT_CONTROLLERS if self.usable(c))
-        by_controller: dict[str, Path] = {}
-        made: dict[Path, Path] = {}  # hierarchy mount -> created directory
+        by_controller: dict[str, str] = {}
+        made: dict[str, str] = {}  # hierarchy mount -> created directory
         try:
             for controller in sorted(wanted):
                 mount = self.mounts[controller]
@@ -121,9 +134,9 @@ class V1Backend:
             raise
         return cgroup
 
-    def _make_leaf(self, controller: str, leaf: str) -> Path:
+    def _make_leaf(self, controller: str, leaf: str) -> str:
         base = self.base(controller)
-        path = base / leaf
+        path = join(base, leaf)
         for attempt in (1, 2):
             if not self.rootless:
                 self._ensure_base(base)
@@ -145,46 +158,46 @@ class V1Backend:
             raise
         return path
 
-    def _ensure_base(self, base: Path) -> None:
+    def _ensure_base(self, base: str) -> None:
         if self.fs.exists(base):
             return
         try:
             self.fs.mkdir(base)
         except FileExistsError:
             return
-        inherit_cpuset(self.fs, base.parent, base)
+        inherit_cpuset(self.fs, os.path.dirname(base), base)
 
     def _apply(self, cg: V1Cgroup, plan: Plan) -> None:
         fs = self.fs
         if plan.memory is not None:
             memdir = cg.by_controller["memory"]
-            write_limit(fs, memdir / "memory.limit_in_bytes", plan.memory, "--memory")
+            write_limit(fs, join(memdir, "memory.limit_in_bytes"), plan.memory, "--memory")
             if plan.memsw is not None:
-                if fs.exists(memdir / "memory.memsw.limit_in_bytes"):
-                    write_limit(fs, memdir / "memory.memsw.limit_in_bytes", plan.memsw, "--memory-swap")
+                if fs.exists(join(memdir, "memory.memsw.limit_in_bytes")):
+                    write_limit(fs, join(memdir, "memory.memsw.limit_in_bytes"), plan.memsw, "--memory-swap")
                 elif host_has_swap():
                     raise SandboxError("cannot limit swap: the kernel has no swap accounting "
                                        "(boot with swapaccount=1) or pass --memory-swap -1")  # fmt: skip
         if plan.cpu_quota_us is not None:
             cpudir = cg.by_controller["cpu"]
-            write_limit(fs, cpudir / "cpu.cfs_period_us", plan.cpu_period_us, "--cpus")
-            write_limit(fs, cpudir / "cpu.cfs_quota_us", plan.cpu_quota_us, "--cpus")
+            write_limit(fs, join(cpudir, "cpu.cfs_period_us"), plan.cpu_period_us, "--cpus")
+            write_limit(fs, join(cpudir, "cpu.cfs_quota_us"), plan.cpu_quota_us, "--cpus")
         if plan.cpuset is not None:
             cpuset_dir = cg.by_controller["cpuset"]
-            available = fs.read(cpuset_dir.parent / "cpuset.cpus").strip()
-            set_cpuset(fs, cpuset_dir / "cpuset.cpus", plan.cpuset, available)
+            available = fs.read(join(os.path.dirname(cpuset_dir), "cpuset.cpus")).strip()
+            set_cpuset(fs, join(cpuset_dir, "cpuset.cpus"), plan.cpuset, available)
         if plan.pids is not None:
-            write_limit(fs, cg.by_controller["pids"] / "pids.max", plan.pids, "--pids-limit")
+            write_limit(fs, join(cg.by_controller["pids"], "pids.max"), plan.pids, "--pids-limit")
         if plan.io_weight is not None:
             weight_file = io_weight_file(fs, self.mounts["blkio"]) or IO_WEIGHT_FILES[0]
-            write_limit(fs, cg.by_controller["blkio"] / weight_file, plan.io_weight, "io weight")
+            write_limit(fs, join(cg.by_controller["blkio"], weight_file), plan.io_weight, "io weight")
 
 
-def inherit_cpuset(fs: CgroupFs, parent: Path, child: Path) -> None:
+def inherit_cpuset(fs: CgroupFs, parent: str, child: str) -> None:
     """A new v1 cpuset cgroup starts with no cpus or mems: nothing could run in it until set."""
-    if not fs.exists(child / "cpuset.cpus"):
+    if not fs.exists(join(child, "cpuset.cpus")):
         return
     for name in ("cpuset.cpus", "cpuset.mems"):
-        if not fs.read(child / name).strip():
-            fs.write(child / name, fs.read(parent / name).strip())
-    fs.write(child / "cgroup.clone_children", "1")
+        if not fs.read(join(child, name)).strip():
+            fs.write(join(child, name), fs.read(join(parent, name)).strip())
+    fs.write(join(child, "cgroup.clone_children"), "1")
