@@ -2,10 +2,11 @@
 
 Cold CLI (the venv's `pysandbox` console script as `make` installs it, a fresh interpreter per
 launch; default, audit-off and strict profiles) is timed by hyperfine together with `bwrap
---unshare-all` and `runc run` on the same rootfs; the warm API (many launches from one process,
-`Sandbox(...).run(["/bin/true"])`, default profile with audit on and off) is timed in-process right
-after. Prints the means and the ratios against the targets: warm API <= 1.5x bwrap, cold CLI <=
-runc. Needs root (runc).
+--unshare-all` and `runc run` on the same rootfs, then bwrap hardened as far as it can go toward
+the default profile (seccomp, masks: a like-for-like row for context); the warm API (many
+launches from one process, `Sandbox(...).run(["/bin/true"])`, default profile with audit on and
+off) is timed in-process right after. Prints the means and the ratios against the targets: warm
+API <= 1.5x bwrap, cold CLI <= runc. Needs root (runc).
 
     .venv/bin/python bench/launch.py [--runs N]
 """
@@ -55,8 +56,45 @@ def runc_bundle(bundle: Path, rootfs: Path) -> Path:
 Stats = tuple[float, float]  # (mean, median) in ms
 
 
-def hyperfine(commands: dict[str, str], runs: int, env: dict[str, str], out: Path) -> dict[str, Stats]:
-    args = ["hyperfine", "-N", "--warmup", "5", "--runs", str(runs), "--export-json", str(out)]
+HARDENED = "bwrap, hardened like `default` (no overlay)"
+
+
+def bwrap_hardened(rootfs: Path, bpf: Path) -> str:
+    """bwrap doing what pysandbox's default profile does on top of namespaces, as far as bwrap
+    0.8 can: Docker's seccomp filter (the program pysandbox loads, through --seccomp), Docker's
+    masked paths that exist here, a read-only /sys, a fresh /tmp, a new session. Not the overlay
+    root (no --overlay before bwrap 0.9) nor the read-only /proc subtrees. A shell command: the
+    filter comes on an fd (hyperfine subtracts the shell's start-up)."""
+    from pysandbox.policies.model import DOCKER_MASKED_PATHS
+
+    args = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session", "--ro-bind", str(rootfs), "/",
+            "--proc", "/proc", "--dev", "/dev", "--ro-bind", "/sys", "/sys", "--tmpfs", "/tmp"]  # fmt: skip
+    for path in DOCKER_MASKED_PATHS:
+        if os.path.isdir(path):
+            args += ["--tmpfs", path, "--remount-ro", path]
+        elif os.path.exists(path):
+            args += ["--ro-bind", "/dev/null", path]
+    return " ".join([*args, "--seccomp", "9", "/bin/true", f"9<{bpf}"])
+
+
+def default_bpf(dest: Path) -> Path:
+    from pysandbox.policies.loader import load_profile
+    from pysandbox.sandbox import seccomp
+
+    profile = load_profile("default")
+    keep = tuple(f"CAP_{c}" for c in profile.capabilities.keep)
+    program = seccomp.plan(profile.seccomp.profile, keep)
+    assert program is not None
+    dest.write_bytes(program.code)
+    return dest
+
+
+def hyperfine(
+    commands: dict[str, str], runs: int, env: dict[str, str], out: Path, shell: bool = False
+) -> dict[str, Stats]:
+    args = ["hyperfine", "--warmup", "5", "--runs", str(runs), "--export-json", str(out)]
+    if not shell:
+        args.append("-N")
     for name, command in commands.items():
         args += ["-n", name, command]
     subprocess.run(args, check=True, env=env)
@@ -90,15 +128,19 @@ def warm_api(rootfs: Path, runs: int, audit: str) -> Stats:
     return statistics.mean(times), statistics.median(times)
 
 
-def report(cold: dict[str, Stats], warm: dict[str, Stats]) -> None:
+def report(cold: dict[str, Stats], warm: dict[str, Stats], context: dict[str, Stats]) -> None:
     """Means and medians (a shared machine's stragglers move the mean), ratios, target verdicts."""
     bwrap, runc = cold["bwrap --unshare-all"], cold["runc run"]
     print("\nlaunch latency of /bin/true on a busybox rootfs (one run on this machine)")
-    print(f"  {'':40} {'mean':>8}    {'median':>8}    x bwrap (mean/median)  x runc (mean/median)")
-    for name, (mean, median) in {**cold, **warm}.items():
+    print(f"  {'':45} {'mean':>8}    {'median':>8}    x bwrap (mean/median)  x runc (mean/median)")
+    for name, (mean, median) in {**cold, **context, **warm}.items():
         ratios = f"{mean / bwrap[0]:5.2f} / {median / bwrap[1]:5.2f}          "
         ratios += f"{mean / runc[0]:5.2f} / {median / runc[1]:5.2f}"
-        print(f"  {name:40} {mean:8.2f} ms {median:8.2f} ms   {ratios}")
+        print(f"  {name:45} {mean:8.2f} ms {median:8.2f} ms   {ratios}")
+    hardened = context[HARDENED]
+    print(f"like for like (context, no target): x {HARDENED} (mean / median)")
+    for name, (mean, median) in warm.items():
+        print(f"  {name}: {mean / hardened[0]:.2f}x / {median / hardened[1]:.2f}x")
     print("targets (mean / median):")
     for name, (mean, median) in warm.items():
         ok = ["met" if v <= 1.5 * b else "MISSED" for v, b in ((mean, bwrap[0]), (median, bwrap[1]))]
@@ -148,11 +190,13 @@ def main() -> int:
             "runc run": f"runc --root {work / 'runc-state'} run --bundle {bundle} psb-bench-launch",
         }
         cold = hyperfine(commands, args.runs, env, work / "hyperfine.json")
+        hardened = bwrap_hardened(rootfs, default_bpf(work / "default.bpf"))
+        context = hyperfine({HARDENED: hardened}, args.runs, env, work / "hyperfine-shell.json", shell=True)
         warm = {
             "pysandbox (warm API, default profile)": warm_api_process(rootfs, args.runs * 2, "events"),
             "pysandbox (warm API, audit off)": warm_api_process(rootfs, args.runs * 2, "off"),
         }
-        report(cold, warm)
+        report(cold, warm, context)
         return 0
     finally:
         shutil.rmtree(work, ignore_errors=True)
