@@ -182,7 +182,9 @@ class Store:
         # no fsync inside COMMIT: append fsyncs the WAL itself, outside the write lock
         conn.execute("PRAGMA synchronous=NORMAL")
         version = conn.execute("PRAGMA user_version").fetchone()[0]
-        if self.create and version != SCHEMA_VERSION:
+        if version == 1:
+            self._upgrade_v1(conn)
+        elif self.create and version != SCHEMA_VERSION:
             self._create_schema(conn)
         elif not self.create and version not in (0, SCHEMA_VERSION):
             raise UserError(
@@ -235,6 +237,41 @@ class Store:
         except BaseException:
             conn.execute("ROLLBACK")
             raise
+        self._committed += 1
+        self._sync()
+
+    def _upgrade_v1(self, conn: sqlite3.Connection) -> None:
+        """Schema 1 kept time, type and sandbox id as plain copies; schema 2 derives them from the
+        body. The records, their digests and so the chain stay byte for byte what they were; the
+        highest seq ever issued (truncation evidence) is carried over."""
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                if conn.execute("PRAGMA user_version").fetchone()[0] == 1:  # else another process did it
+                    issued = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'events'").fetchone()
+                    conn.execute("ALTER TABLE events RENAME TO events_v1")
+                    for index in ("events_by_sandbox", "events_by_type", "events_by_time"):
+                        conn.execute(f"DROP INDEX IF EXISTS {index}")
+                    for statement in _SCHEMA.split(";"):
+                        if statement.strip():
+                            conn.execute(statement)
+                    conn.execute(_COPY_V1)
+                    conn.execute("DROP TABLE events_v1")
+                    if issued:
+                        conn.execute(
+                            "UPDATE sqlite_sequence SET seq = max(seq, ?) WHERE name = 'events'", (issued[0],)
+                        )
+                    conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as exc:
+            raise UserError(
+                f"cannot upgrade the audit log {self.path} from schema 1 ({exc}): open it once with "
+                "write access (e.g. `pysandbox audit verify` as its owner), or verify it with the "
+                "pysandbox that wrote it"
+            ) from None
         self._committed += 1
         self._sync()
 
@@ -553,6 +590,7 @@ def _fsync_path(path: str) -> None:
 
 _RECORDS = "SELECT CAST(body AS BLOB) FROM events WHERE seq BETWEEN ? AND ? ORDER BY seq"
 _FIRST = itemgetter(0)
+_COPY_V1 = "INSERT INTO events (seq, body, digest) SELECT seq, body, digest FROM events_v1"
 _FIRST_GAP = """
 SELECT e.seq + 1 FROM events AS e
 WHERE e.seq >= 1 AND e.seq < ? AND NOT EXISTS (SELECT 1 FROM events AS n WHERE n.seq = e.seq + 1)
