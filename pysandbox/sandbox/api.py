@@ -110,7 +110,12 @@ class Sandbox:
         stdin: Stdio = None,
         stdout: Stdio = None,
         stderr: Stdio = None,
+        fork_server: bool = False,
     ) -> None:
+        """fork_server: launch through a fork server (forkserver) started here, for a program
+        that launches many sandboxes: its heap, as it grows after this point, costs nothing per
+        launch. Create the Sandbox early, from a thread that lives as long as it (the server
+        dies with that thread); `close()` stops the server."""
         base = load(profile)
         if isinstance(user, str):
             user = parse_user(user)
@@ -138,8 +143,11 @@ class Sandbox:
         self.on_warning = on_warning
         self._prepared: dict[int, tuple[Profile, Any]] = {}  # harden.prepare results (see _prepare)
         self.stdio = (_fileno(stdin, 0), _fileno(stdout, 1), _fileno(stderr, 2))
+        self.fork_server = fork_server
+        self._server: Any = None  # forkserver.ForkServer
         if self.rootfs and self.image:
             raise SandboxError("both an image and --rootfs given: use one of them")
+        self._fork_server()
 
     def spec(self, argv: Sequence[str]) -> RunSpec:
         """The launch description for `argv` (image config applied: flags win)."""
@@ -185,7 +193,30 @@ class Sandbox:
         )
 
     def run(self, argv: Sequence[str]) -> Result:
-        return launch(self.spec(argv), self.stdio, self.overrides, self.on_warning, self._prepared)
+        return launch(
+            self.spec(argv), self.stdio, self.overrides, self.on_warning, self._prepared, self._fork_server()
+        )
+
+    def _fork_server(self) -> Any:
+        if not self.fork_server:
+            return None
+        if self._server is None or not self._server.alive():
+            from pysandbox.sandbox.forkserver import ForkServer
+
+            self._server = ForkServer()
+        return self._server
+
+    def close(self) -> None:
+        """Stop the fork server, if this Sandbox started one (sandboxes still running die with it)."""
+        if self._server is not None:
+            self._server.close()
+            self._server = None
+
+    def __enter__(self) -> Sandbox:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def _check_publish(mode: str, publish: Iterable[str]) -> tuple[network.PortMapping, ...]:
@@ -281,6 +312,7 @@ def launch(
     overrides: Sequence[ov.Override] = (),
     on_warning: Callable[[str], None] = warn,
     cache: dict[int, tuple[Profile, Any]] | None = None,
+    server: Any = None,
 ) -> Result:
     """Run one sandbox to completion (the whole launcher side)."""
     started = time.monotonic()
@@ -391,7 +423,9 @@ def launch(
             if rec is not None:
                 rec.flush()  # create (and mount) events: durable before the workload starts
 
-        runner = Runner(plan, spec.forward_signals, attach, forked, on_warning, join, meanwhile)
+        # denial observation hands a socket made here to the workload: not through the server
+        server = server if not getattr(prepared, "observing", False) else None
+        runner = Runner(plan, spec.forward_signals, attach, forked, on_warning, join, meanwhile, server)
         status, signum, error = runner.run(before_start)
         runner.wait()
         if watcher is not None:

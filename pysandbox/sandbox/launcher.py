@@ -34,6 +34,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from types import FrameType
     from typing import Any
+
+    from pysandbox.sandbox.forkserver import ForkServer
 else:
     import _signal as signal  # the signal module's C core: the module adds enums (enum: ~6 ms to import)
 
@@ -191,6 +193,18 @@ def _prepare(sock: channel.Sock, launch: Launch, cgroup_ns: bool) -> Sources | N
     return src
 
 
+def run_child(sock: channel.Sock, launch: Launch, direct: bool = True) -> None:
+    """The sandbox side of a launch, in the forked child (PID 1 itself when `direct`, else A);
+    never returns."""
+    code = 125
+    try:
+        code = _child_direct(sock, launch) if direct else _child_a(sock, launch)
+    except BaseException as exc:
+        _fail(sock, f"sandbox setup failed: {type(exc).__name__}: {exc}")
+    finally:
+        os._exit(code)
+
+
 def _child_direct(sock: channel.Sock, launch: Launch) -> int:
     """PID 1 cloned straight into the new namespaces (single-threaded launcher)."""
     _detach(sock, launch)
@@ -276,6 +290,7 @@ class Runner:
         warn: Callable[[str], None],
         join: Callable[[int], None] = lambda pid: None,
         meanwhile: Callable[[], None] = lambda: None,
+        server: ForkServer | None = None,
     ) -> None:
         self.launch = launch
         self.warn = warn  # warnings PID 1 reports during set-up
@@ -290,6 +305,8 @@ class Runner:
         # event, durable), done while PID 1 builds the root rather than before the fork.
         self.meanwhile = meanwhile
         self.direct = False
+        self.server = server  # forks PID 1 instead of this process (forkserver)
+        self.report: channel.Sock | None = None  # the server's report on that PID 1
         self.pid_a = 0
         self.pid_b = 0
         self.sock: channel.Sock | None = None
@@ -302,22 +319,20 @@ class Runner:
             self.forwarder.install()
         sys.stdout.flush()
         sys.stderr.flush()
-        # Single-threaded: clone PID 1 straight into the namespaces. Otherwise fork A, which
-        # unshares and forks PID 1 (glibc's fork is the only safe one next to other threads).
-        direct = self.direct = libc.thread_count() == 1
-        try:
-            pid = libc.fork_into_namespaces(self.launch.flags) if direct else os.fork()
-        except OSError as exc:
-            raise SandboxError(unshare_failure(exc, self.launch.flags)) from None
-        if pid == 0:
-            code = 125
+        if self.server is not None:
+            pid, self.report = self.server.spawn(self.launch, child)
+            direct = self.direct = True
+        else:
+            # Single-threaded: clone PID 1 straight into the namespaces. Otherwise fork A, which
+            # unshares and forks PID 1 (glibc's fork is the only safe one next to other threads).
+            direct = self.direct = libc.thread_count() == 1
             try:
+                pid = libc.fork_into_namespaces(self.launch.flags) if direct else os.fork()
+            except OSError as exc:
+                raise SandboxError(unshare_failure(exc, self.launch.flags)) from None
+            if pid == 0:
                 parent.close()
-                code = _child_direct(child, self.launch) if direct else _child_a(child, self.launch)
-            except BaseException as exc:
-                _fail(child, f"sandbox setup failed: {type(exc).__name__}: {exc}")
-            finally:
-                os._exit(code)
+                run_child(child, self.launch, direct)
         self.pid_a = pid
         child.close()
         self.forked()
@@ -418,6 +433,9 @@ class Runner:
         if not self.pid_a:
             return None
         pid, self.pid_a = self.pid_a, 0
+        if self.server is not None and self.report is not None:
+            report, self.report = self.report, None
+            return os.waitstatus_to_exitcode(self.server.wait(report))
         try:
             _, status = os.waitpid(pid, 0)
         except ChildProcessError:

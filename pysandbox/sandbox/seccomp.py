@@ -91,6 +91,11 @@ class Program:
     _buf: Any = None  # (underscored fields are left out of the repr)
     _fprog: Any = None
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled without its ctypes buffers (the fork server rebuilds them)."""
+        fields = (self.code, self.observe, self.default_errno, self.source, self.digest, self.notices)
+        return (Program, fields)
+
     def __post_init__(self) -> None:
         if len(self.code) % 8 or not self.code:
             raise SandboxError(f"seccomp profile {self.source}: the compiled program is corrupt")

@@ -1,0 +1,129 @@
+"""`Sandbox(..., fork_server=True)`: PID 1 of every sandbox is forked by a server process, never by
+the caller; results are those of a direct launch; the server dies with its caller and stops on
+close(); launches that observe seccomp denials fork directly."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import requires_root
+from proctools import alive
+from psbcli import run_psb
+
+from pysandbox.sandbox import libc
+from pysandbox.sandbox.api import Sandbox
+
+from .test_process import _descendants
+
+
+@pytest.fixture
+def out() -> Iterator[Any]:
+    with tempfile.TemporaryFile("w+") as fh:
+        yield fh
+
+
+def _text(fh: Any) -> str:
+    fh.seek(0)
+    text: str = fh.read()
+    fh.seek(0)
+    fh.truncate()
+    return text
+
+
+@requires_root
+def test_the_caller_never_forks(busybox_rootfs: Path, out: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    with Sandbox("default", rootfs=busybox_rootfs, stdout=out, stderr=out, fork_server=True) as box:
+        server = box._server.pid
+        assert alive(server)
+
+        def refuse(*_: object) -> int:
+            raise AssertionError("the caller forked")
+
+        monkeypatch.setattr(libc, "fork_into_namespaces", refuse)  # the server has its own copy
+        monkeypatch.setattr(os, "fork", refuse)
+        exited = box.run(["/bin/sh", "-c", "echo pid $$ in $(hostname); exit 3"])
+        killed = box.run(["/bin/sh", "-c", "kill -KILL $$"])
+        missing = box.run(["/no/such/program"])
+        monkeypatch.undo()
+        assert (exited.status, exited.signal) == (3, None)
+        assert _text(out).split() == ["pid", "2", "in", exited.name]
+        assert (killed.status, killed.signal) == (137, 9)
+        assert missing.status == 127 and missing.error is not None and "No such file" in missing.error
+        assert _descendants(server) == []  # every PID 1 was the server's child, and is reaped
+    assert not alive(server)  # close() stopped it
+
+
+@requires_root
+def test_denial_observation_launches_directly(busybox_rootfs: Path, out: Any) -> None:
+    """strict observes seccomp denials: the listener's socket is made in the caller, so such a
+    launch forks there; it still runs and its denial is still reported."""
+    with Sandbox("strict", rootfs=busybox_rootfs, stdout=out, stderr=out, fork_server=True) as box:
+        result = box.run(["/bin/sh", "-c", "mount -t tmpfs none /tmp 2>/dev/null; echo $?"])
+    assert result.status == 0
+    assert _text(out).split() == ["1"]
+    logged = run_psb("audit", "log", "--type", "seccomp_violation", "--format", "json")
+    assert [e["syscall"] for e in json.loads(logged.stdout)] == ["mount"]
+
+
+HOST = """
+import os, sys
+from pysandbox.sandbox.api import Sandbox
+box = Sandbox("default", rootfs=sys.argv[1], fork_server=True)
+print(box._server.pid, flush=True)
+box.run(["/bin/sleep", "60"])
+"""
+
+
+@requires_root
+def test_the_server_and_its_sandboxes_die_with_the_caller(busybox_rootfs: Path, tmp_path: Path) -> None:
+    env = {**os.environ, "PYSANDBOX_HOME": str(tmp_path / "home")}
+    host = subprocess.Popen([sys.executable, "-c", HOST, str(busybox_rootfs)], stdout=subprocess.PIPE,
+                            text=True, env=env)  # fmt: skip
+    try:
+        assert host.stdout is not None
+        server = int(host.stdout.readline())
+        deadline = time.monotonic() + 30
+        while not _descendants(server) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        sandbox = _descendants(server)
+        assert sandbox, "the server never started the sandbox"
+        os.kill(host.pid, signal.SIGKILL)
+        host.wait(timeout=30)
+        deadline = time.monotonic() + 10
+        while (alive(server) or any(alive(p) for p in sandbox)) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not alive(server) and not any(alive(p) for p in sandbox)
+    finally:
+        if host.poll() is None:
+            host.kill()
+            host.wait()
+
+
+def test_fork_server_as_an_unprivileged_user(psb_user: Any, busybox_rootfs: Path) -> None:
+    test_user = psb_user.user
+    script = textwrap.dedent(f"""
+        import json, tempfile
+        from pysandbox.sandbox.api import Sandbox
+        with tempfile.TemporaryFile("w+") as fh:
+            with Sandbox("default", rootfs={str(busybox_rootfs)!r}, stdout=fh, fork_server=True) as box:
+                argv = ["/bin/sh", "-c", "id -u; cat /proc/self/uid_map | wc -l; exit 5"]
+                results = [box.run(argv) for _ in range(2)]
+            fh.seek(0)
+            print(json.dumps({{"status": [r.status for r in results], "out": fh.read()}}))
+    """)
+    done = test_user.run([test_user.python, "-c", script], env={"PYSANDBOX_HOME": str(psb_user.home)})
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    assert data["status"] == [5, 5]
+    assert data["out"].split() == ["0", "2", "0", "2"]
