@@ -153,3 +153,19 @@ def profile_file(world_dir: Path) -> Callable[[str], Path]:
         return path
 
     return make
+
+
+@pytest.fixture
+def out() -> Iterator[Any]:
+    """A file for a sandbox's stdout and stderr, read back with `taken`."""
+    with tempfile.TemporaryFile("w+") as fh:
+        yield fh
+
+
+def taken(fh: Any) -> str:
+    """What was written to `fh` so far; empties it for the next run."""
+    fh.seek(0)
+    text: str = fh.read()
+    fh.seek(0)
+    fh.truncate()
+    return text

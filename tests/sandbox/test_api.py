@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import textwrap
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,21 +15,8 @@ from conftest import requires_root
 from pysandbox.sandbox.api import Result, Sandbox
 from pysandbox.types import SandboxError
 
+from .conftest import taken as _text
 from .test_process import _descendants
-
-
-@pytest.fixture
-def out() -> Iterator[Any]:
-    with tempfile.TemporaryFile("w+") as fh:
-        yield fh
-
-
-def _text(fh: Any) -> str:
-    fh.seek(0)
-    text: str = fh.read()
-    fh.seek(0)
-    fh.truncate()
-    return text
 
 
 @requires_root
@@ -87,15 +72,17 @@ def test_options_and_overrides(busybox_rootfs: Path, out: Any, tmp_path: Path) -
     assert loosened.profile.network.mode == "host" and loosened.overrides[0].unsafe
 
 
-def test_api_as_an_unprivileged_user(psb_user: Any, busybox_rootfs: Path) -> None:
+@pytest.mark.parametrize("fork_server", [False, True], ids=["direct", "fork-server"])
+def test_api_as_an_unprivileged_user(psb_user: Any, busybox_rootfs: Path, fork_server: bool) -> None:
     test_user = psb_user.user
     script = textwrap.dedent(f"""
         import json, sys, tempfile
         from pysandbox.sandbox.api import Sandbox
         with tempfile.TemporaryFile("w+") as fh:
-            box = Sandbox("default", rootfs={str(busybox_rootfs)!r}, stdout=fh)
-            argv = ["/bin/sh", "-c", "id -u; cat /proc/self/uid_map | wc -l; exit 5"]
-            results = [box.run(argv) for _ in range(2)]
+            rootfs = {str(busybox_rootfs)!r}
+            with Sandbox("default", rootfs=rootfs, stdout=fh, fork_server={fork_server}) as box:
+                argv = ["/bin/sh", "-c", "id -u; cat /proc/self/uid_map | wc -l; exit 5"]
+                results = [box.run(argv) for _ in range(2)]
             fh.seek(0)
             print(json.dumps({{"status": [r.status for r in results], "out": fh.read()}}))
     """)

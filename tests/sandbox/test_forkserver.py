@@ -1,6 +1,7 @@
 """`Sandbox(..., fork_server=True)`: PID 1 of every sandbox is forked by a server process, never by
 the caller; results are those of a direct launch; the server dies with its caller and stops on
-close(); launches that observe seccomp denials fork directly."""
+close(); launches that observe seccomp denials fork directly. (Rootless: test_api runs its
+unprivileged-user case both ways.)"""
 
 from __future__ import annotations
 
@@ -9,10 +10,7 @@ import os
 import signal
 import subprocess
 import sys
-import tempfile
-import textwrap
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,21 +22,8 @@ from psbcli import run_psb
 from pysandbox.sandbox import libc
 from pysandbox.sandbox.api import Sandbox
 
+from .conftest import taken as _text
 from .test_process import _descendants
-
-
-@pytest.fixture
-def out() -> Iterator[Any]:
-    with tempfile.TemporaryFile("w+") as fh:
-        yield fh
-
-
-def _text(fh: Any) -> str:
-    fh.seek(0)
-    text: str = fh.read()
-    fh.seek(0)
-    fh.truncate()
-    return text
 
 
 @requires_root
@@ -108,22 +93,3 @@ def test_the_server_and_its_sandboxes_die_with_the_caller(busybox_rootfs: Path, 
         if host.poll() is None:
             host.kill()
             host.wait()
-
-
-def test_fork_server_as_an_unprivileged_user(psb_user: Any, busybox_rootfs: Path) -> None:
-    test_user = psb_user.user
-    script = textwrap.dedent(f"""
-        import json, tempfile
-        from pysandbox.sandbox.api import Sandbox
-        with tempfile.TemporaryFile("w+") as fh:
-            with Sandbox("default", rootfs={str(busybox_rootfs)!r}, stdout=fh, fork_server=True) as box:
-                argv = ["/bin/sh", "-c", "id -u; cat /proc/self/uid_map | wc -l; exit 5"]
-                results = [box.run(argv) for _ in range(2)]
-            fh.seek(0)
-            print(json.dumps({{"status": [r.status for r in results], "out": fh.read()}}))
-    """)
-    done = test_user.run([test_user.python, "-c", script], env={"PYSANDBOX_HOME": str(psb_user.home)})
-    assert done.returncode == 0, done.stderr
-    data = json.loads(done.stdout)
-    assert data["status"] == [5, 5]
-    assert data["out"].split() == ["0", "2", "0", "2"]
