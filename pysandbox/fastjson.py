@@ -7,7 +7,7 @@ of a launch on the machines we measured. The C scanner and encoder are what `jso
 
 from __future__ import annotations
 
-from _json import encode_basestring_ascii, make_encoder, make_scanner
+from _json import encode_basestring, encode_basestring_ascii, make_encoder, make_scanner
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -38,6 +38,11 @@ def _refuse(value: object) -> object:
 
 # json.dumps defaults: ASCII output, ", " and ": " separators, circular references checked.
 _encode = make_encoder({}, _refuse, encode_basestring_ascii, None, ": ", ", ", False, False, False)
+# json.dumps(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False,
+# default=str); JSONEncoder.encode would build this C encoder again on every call.
+_canonical = make_encoder(None, str, encode_basestring, None, ":", ",", True, False, False)
+
+quote = encode_basestring  # a str as a JSON string, non-ASCII characters kept
 
 
 def loads(text: str | bytes) -> Any:
@@ -57,3 +62,10 @@ def loads(text: str | bytes) -> Any:
 def dumps(value: Any) -> str:
     """json.dumps(value) with its defaults (NaN and infinities refused)."""
     return "".join(_encode(value, 0))
+
+
+def canonical(value: Any) -> str:
+    """Compact JSON with sorted keys and non-ASCII characters kept, NaN and infinities refused,
+    anything else as its str(): the audit log's record bytes. TypeError when the keys of a
+    mapping are of types that do not sort."""
+    return "".join(_canonical(value, 0))

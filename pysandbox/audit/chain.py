@@ -19,12 +19,8 @@ from __future__ import annotations
 import os
 from bisect import bisect_left
 
-try:  # json's C encoder, without importing json (and re) on the `run` path
-    from _json import encode_basestring
-    from _json import make_encoder as _make_encoder
-except ImportError:  # pragma: no cover - other Pythons
-    from json.encoder import c_make_encoder as _make_encoder  # type: ignore[attr-defined,no-redef]
-    from json.encoder import encode_basestring
+from pysandbox.fastjson import canonical
+from pysandbox.fastjson import quote as encode_basestring
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the run path
 if TYPE_CHECKING:
@@ -42,23 +38,12 @@ def _jstr(value: str | None) -> str:
     return "null" if value is None else encode_basestring(value)
 
 
-# json.dumps(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False,
-# default=str), built once: JSONEncoder.encode builds this C encoder again on every call.
-_encode: Callable[[Any, int], Sequence[str]] | None = (
-    _make_encoder(None, str, encode_basestring, None, ":", ",", True, False, False)
-    if _make_encoder is not None
-    else None
-)
-
-
 def fields_json(fields: dict[str, Any]) -> str:
     """The canonical JSON of an event's own fields; NaN and infinities are refused (not JSON)."""
-    if _encode is not None:
-        try:
-            return "".join(_encode(fields, 0))
-        except TypeError:  # keys of mixed types do not sort: the slow encoder stringifies them first
-            pass
-    return _canon(fields)
+    try:
+        return canonical(fields)
+    except TypeError:  # keys of mixed types do not sort: the slow encoder stringifies them first
+        return _canon(fields)
 
 
 def _canon(value: Any) -> str:

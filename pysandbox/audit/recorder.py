@@ -20,6 +20,7 @@ flush, not on import.
 
 from __future__ import annotations
 
+import atexit
 import os
 import time
 
@@ -200,7 +201,7 @@ def _sync_store(store: Store, close: bool = False) -> None:
         raise SandboxError(f"cannot write the audit log: {exc}: check {store.path}") from None
 
 
-_shared: dict[str, Store] = {}
+_shared: dict[str, Store] = {}  # "store": the process's writer (shared_store)
 
 
 def shared_store() -> Store:
@@ -221,11 +222,6 @@ def shared_store() -> Store:
         del _shared["store"]
         store.close()
     store = _shared["store"] = Store(path, key=key)
-    if not _shared.get("atexit"):
-        import atexit
-
-        atexit.register(_close_shared)
-        _shared["atexit"] = store  # any value: registered once
     return store
 
 
@@ -233,6 +229,9 @@ def _close_shared() -> None:
     store = _shared.pop("store", None)
     if store is not None:
         store.close()
+
+
+atexit.register(_close_shared)  # a checkpoint at a clean exit; `run` leaves with os._exit, the WAL stays
 
 
 def record(type: str, durable: bool = True, **fields: Any) -> None:

@@ -212,66 +212,51 @@ class Store:
 
     def _create_schema(self, conn: sqlite3.Connection) -> None:
         conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            version = conn.execute("PRAGMA user_version").fetchone()[0]
-            if version == 0:
-                for statement in _SCHEMA.split(";"):
-                    if statement.strip():
-                        conn.execute(statement)
-                conn.executemany(
-                    "INSERT INTO meta VALUES (?, ?)",
-                    [
-                        ("alg", self.hasher.alg),
-                        ("key_check", self.hasher.key_check()),
-                        ("created_ns", str(time.time_ns())),
-                    ],
-                )
-                conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
-            elif version != SCHEMA_VERSION:
-                raise UserError(
-                    f"{self.path} has audit schema {version}, this pysandbox knows "
-                    f"{SCHEMA_VERSION}: use a matching pysandbox version"
-                )
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        self._committed += 1
-        self._sync()
+        self._change_schema(conn, self._fill_new_schema)
+
+    def _fill_new_schema(self, conn: sqlite3.Connection, version: int) -> None:
+        if version == 0:
+            _execute_schema(conn)
+            conn.executemany(
+                "INSERT INTO meta VALUES (?, ?)",
+                [
+                    ("alg", self.hasher.alg),
+                    ("key_check", self.hasher.key_check()),
+                    ("created_ns", str(time.time_ns())),
+                ],
+            )
+            conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        elif version != SCHEMA_VERSION:
+            raise UserError(
+                f"{self.path} has audit schema {version}, this pysandbox knows "
+                f"{SCHEMA_VERSION}: use a matching pysandbox version"
+            )
 
     def _upgrade_v1(self, conn: sqlite3.Connection) -> None:
         """Schema 1 kept time, type and sandbox id as plain copies; schema 2 derives them from the
         body. The records, their digests and so the chain stay byte for byte what they were; the
         highest seq ever issued (truncation evidence) is carried over."""
         try:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                if conn.execute("PRAGMA user_version").fetchone()[0] == 1:  # else another process did it
-                    issued = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'events'").fetchone()
-                    conn.execute("ALTER TABLE events RENAME TO events_v1")
-                    for index in ("events_by_sandbox", "events_by_type", "events_by_time"):
-                        conn.execute(f"DROP INDEX IF EXISTS {index}")
-                    for statement in _SCHEMA.split(";"):
-                        if statement.strip():
-                            conn.execute(statement)
-                    conn.execute(_COPY_V1)
-                    conn.execute("DROP TABLE events_v1")
-                    if issued:
-                        conn.execute(
-                            "UPDATE sqlite_sequence SET seq = max(seq, ?) WHERE name = 'events'", (issued[0],)
-                        )
-                    conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
+            self._change_schema(conn, _upgrade_v1_tables)
         except sqlite3.Error as exc:
             raise UserError(
                 f"cannot upgrade the audit log {self.path} from schema 1 ({exc}): open it once with "
                 "write access (e.g. `pysandbox audit verify` as its owner), or verify it with the "
                 "pysandbox that wrote it"
             ) from None
+
+    def _change_schema(
+        self, conn: sqlite3.Connection, change: Callable[[sqlite3.Connection, int], None]
+    ) -> None:
+        """`change(conn, version it finds)` in one write transaction (writers racing to create or
+        upgrade the log see each other's work), then durable."""
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            change(conn, conn.execute("PRAGMA user_version").fetchone()[0])
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
         self._committed += 1
         self._sync()
 
@@ -591,6 +576,29 @@ def _fsync_path(path: str) -> None:
 _RECORDS = "SELECT CAST(body AS BLOB) FROM events WHERE seq BETWEEN ? AND ? ORDER BY seq"
 _FIRST = itemgetter(0)
 _COPY_V1 = "INSERT INTO events (seq, body, digest) SELECT seq, body, digest FROM events_v1"
+
+
+def _execute_schema(conn: sqlite3.Connection) -> None:
+    for statement in _SCHEMA.split(";"):
+        if statement.strip():
+            conn.execute(statement)
+
+
+def _upgrade_v1_tables(conn: sqlite3.Connection, version: int) -> None:
+    if version != 1:
+        return  # another process upgraded it first
+    issued = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'events'").fetchone()
+    conn.execute("ALTER TABLE events RENAME TO events_v1")
+    for index in ("events_by_sandbox", "events_by_type", "events_by_time"):
+        conn.execute(f"DROP INDEX IF EXISTS {index}")
+    _execute_schema(conn)
+    conn.execute(_COPY_V1)
+    conn.execute("DROP TABLE events_v1")
+    if issued:
+        conn.execute("UPDATE sqlite_sequence SET seq = max(seq, ?) WHERE name = 'events'", (issued[0],))
+    conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+
+
 _FIRST_GAP = """
 SELECT e.seq + 1 FROM events AS e
 WHERE e.seq >= 1 AND e.seq < ? AND NOT EXISTS (SELECT 1 FROM events AS n WHERE n.seq = e.seq + 1)

@@ -424,7 +424,7 @@ def launch(
                 rec.flush()  # create (and mount) events: durable before the workload starts
 
         # denial observation hands a socket made here to the workload: not through the server
-        server = server if not getattr(prepared, "observing", False) else None
+        server = server if not prepared.observing else None
         runner = Runner(plan, spec.forward_signals, attach, forked, on_warning, join, meanwhile, server)
         status, signum, error = runner.run(before_start)
         runner.wait()
