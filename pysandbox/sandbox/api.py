@@ -41,6 +41,8 @@ if TYPE_CHECKING:
 
     Stdio: TypeAlias = int | IO[Any] | None
 
+    from pysandbox.sandbox.forkserver import ForkServer
+
 __all__ = ["Result", "Sandbox"]
 
 
@@ -144,7 +146,7 @@ class Sandbox:
         self._prepared: dict[int, tuple[Profile, Any]] = {}  # harden.prepare results (see _prepare)
         self.stdio = (_fileno(stdin, 0), _fileno(stdout, 1), _fileno(stderr, 2))
         self.fork_server = fork_server
-        self._server: Any = None  # forkserver.ForkServer
+        self._server: ForkServer | None = None
         if self.rootfs and self.image:
             raise SandboxError("both an image and --rootfs given: use one of them")
         self._fork_server()
@@ -197,7 +199,7 @@ class Sandbox:
             self.spec(argv), self.stdio, self.overrides, self.on_warning, self._prepared, self._fork_server()
         )
 
-    def _fork_server(self) -> Any:
+    def _fork_server(self) -> ForkServer | None:
         if not self.fork_server:
             return None
         if self._server is None or not self._server.alive():
@@ -312,7 +314,7 @@ def launch(
     overrides: Sequence[ov.Override] = (),
     on_warning: Callable[[str], None] = warn,
     cache: dict[int, tuple[Profile, Any]] | None = None,
-    server: Any = None,
+    server: ForkServer | None = None,
 ) -> Result:
     """Run one sandbox to completion (the whole launcher side)."""
     started = time.monotonic()
