@@ -6,6 +6,8 @@ Interface used by the launcher:
       committed and fsync'd before it returns (so `event("create"); event("start", durable=True)`
       costs one transaction)
   Recorder.flush(), Recorder.close()  (close commits durably what is left)
+  Recorder.prepare()  loads the writer (sinks, SQLite, the connection) and commits nothing, so
+      that the next durable event pays only its transaction
 Without a sandbox: record(type, **fields), e.g. record("scan", target=..., verdict="fail").
 
 Other events are batched: committed once BATCH_EVENTS of them wait or the oldest has waited
@@ -112,6 +114,18 @@ class Recorder:
 
             sinks.deliver([Stored(row[0], row[1]) for row in rows])
         return rows
+
+    def prepare(self) -> None:
+        """Everything the first commit needs short of committing: the launcher does this while PID 1
+        builds its root, then commits create and start in one durable transaction."""
+        self._sink_set()
+        store = self._get_store()
+        try:
+            store.conn()
+        except UserError:
+            raise
+        except Exception as exc:  # as in flush: the sandbox must not run unrecorded
+            raise SandboxError(f"cannot write the audit log: {exc}: check {store.path}") from None
 
     def close(self) -> None:
         """Commit what waits; when this returns, every event of this recorder is on disk."""
