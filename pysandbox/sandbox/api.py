@@ -356,6 +356,7 @@ def launch(
             rec.close()
         raise
     cg = None
+    tasks: tuple[int, ...] | None = None
     net: Any = None
     runner: Runner | None = None
     watcher: Any = None
@@ -373,6 +374,10 @@ def launch(
 
             cgroups.cleanup_stale()
             cg = cgroups.create(sandbox_id, profile.limits)
+        # denial observation hands a socket made here to the workload: not through the server
+        server = server if not prepared.observing else None
+        # the first child moves itself into the cgroup, unless the fork server forks it
+        tasks = cg.open_self_join() if cg is not None and server is None else None
         keep_dir = _keep_dir(spec, lease, m) if spec.keep and spec.layers else None
         fs = _fs_plan(spec, m, userns) if ns.mount else None
         resolv = network.resolv_conf(profile.network.mode) if own_net else None
@@ -397,6 +402,7 @@ def launch(
             keep_dir=keep_dir,
             stdio=stdio,
             parent=os.getpid(),
+            cgroup_tasks=tasks or (),
         )
         lease.write_state(profile=profile.name, command=list(spec.argv), rootfs=spec.rootfs, image=spec.image)
         if rec is not None:
@@ -413,20 +419,17 @@ def launch(
                 rec.event("start", durable=True, pid=pid, command=list(spec.argv))
 
         def forked() -> None:
-            nonlocal watcher
+            nonlocal watcher, tasks
+            _close_fds(tasks)  # the child has its copies
+            tasks = None
             if observe:
                 watcher = harden.watch_denials(prepared, denials.append)
 
-        def join(pid: int) -> None:
-            if cg is not None:
-                cg.add(pid)
-
         def meanwhile() -> None:
             if rec is not None:
-                rec.flush()  # create (and mount) events: durable before the workload starts
+                rec.prepare()  # create (and mount) events commit with start, durably, before "S"
 
-        # denial observation hands a socket made here to the workload: not through the server
-        server = server if not prepared.observing else None
+        join = cg.add if cg is not None and tasks is None else None
         runner = Runner(plan, spec.forward_signals, attach, forked, on_warning, join, meanwhile, server)
         status, signum, error = runner.run(before_start)
         runner.wait()
@@ -451,7 +454,13 @@ def launch(
             runner.close()
         if watcher is not None:
             watcher.close()
+        _close_fds(tasks)
         _close_all(net, cg, rec, lease, slot, held)
+
+
+def _close_fds(fds: tuple[int, ...] | None) -> None:
+    for fd in fds or ():
+        os.close(fd)
 
 
 def _prepare(profile: Profile, observe: bool, cache: dict[int, tuple[Profile, Any]] | None) -> Any:

@@ -16,6 +16,7 @@ sandbox dies with B (pid namespace teardown).
 
 from __future__ import annotations
 
+import _thread
 import errno
 import gc
 import os
@@ -89,6 +90,7 @@ class Launch:
     keep_dir: str | None
     stdio: tuple[int, int, int]
     parent: int
+    cgroup_tasks: tuple[int, ...] = ()  # Cgroup.open_self_join: the first child moves itself in
 
 
 class _Forwarder:
@@ -160,9 +162,11 @@ def _fail(sock: channel.Sock, message: str) -> None:
 
 
 def _detach(sock: channel.Sock, launch: Launch) -> None:
-    """First steps of the sandbox side: die with the launcher, keep only stdio and our socket."""
+    """First steps of the sandbox side: die with the launcher, join the cgroup, keep only stdio
+    and our socket."""
     gc.disable()  # a collected file object of the caller could close one of our fds
     libc.prctl(libc.PR_SET_PDEATHSIG, signal.SIGKILL)
+    join_cgroup(launch.cgroup_tasks)
     for sig in SIGNALS:
         signal.signal(sig, signal.SIG_IGN)  # the launcher forwards these to PID 1, which handles them
     if launch.stdio != (0, 1, 2):
@@ -170,6 +174,19 @@ def _detach(sock: channel.Sock, launch: Launch) -> None:
         for target, fd in enumerate(copies):
             os.dup2(fd, target)
     libc.close_fds_except([sock.fileno(), *getattr(launch.init.prepared, "keep_fds", ())])
+
+
+def join_cgroup(tasks: tuple[int, ...]) -> None:
+    """Moves this process, single-threaded as a fork's child is, into the sandbox's cgroup: "0"
+    to each `tasks` file the launcher opened (Cgroup.open_self_join). Raises SandboxError."""
+    try:
+        for fd in tasks:
+            os.write(fd, b"0")
+    except OSError as exc:
+        raise SandboxError(f"cannot move the sandbox into its cgroup: {exc.strerror}") from None
+    finally:
+        for fd in tasks:
+            os.close(fd)
 
 
 def _prepare(sock: channel.Sock, launch: Launch, cgroup_ns: bool) -> Sources | None:
@@ -199,6 +216,8 @@ def run_child(sock: channel.Sock, launch: Launch, direct: bool = True) -> None:
     code = 125
     try:
         code = _child_direct(sock, launch) if direct else _child_a(sock, launch)
+    except SandboxError as exc:
+        _fail(sock, str(exc))
     except BaseException as exc:
         _fail(sock, f"sandbox setup failed: {type(exc).__name__}: {exc}")
     finally:
@@ -288,7 +307,7 @@ class Runner:
         attach: Callable[[int], None],
         forked: Callable[[], None],
         warn: Callable[[str], None],
-        join: Callable[[int], None] = lambda pid: None,
+        join: Callable[[int], None] | None = None,
         meanwhile: Callable[[], None] = lambda: None,
         server: ForkServer | None = None,
     ) -> None:
@@ -298,11 +317,11 @@ class Runner:
         self.forwarder = _Forwarder() if forward else None
         self.attach = attach  # the network, given A's pid, before A goes on
         # The cgroup: as soon as PID 1 exists, but a v1 migration waits for an RCU grace period
-        # (~20 ms here), so PID 1 builds its root meanwhile when it is our child; A, which forks
-        # PID 1 once it has "G", joins before.
+        # (~15-20 ms here), so PID 1 builds its root meanwhile when it is our child, and a thread
+        # waits for it while we do `meanwhile`; A, which forks PID 1 once it has "G", joins before.
         self.join = join
-        # Launcher work that only the workload's start must wait for (the audit log's create
-        # event, durable), done while PID 1 builds the root rather than before the fork.
+        # Launcher work that only the workload's start must wait for (loading the audit log's
+        # writer), done while PID 1 builds the root rather than before the fork.
         self.meanwhile = meanwhile
         self.direct = False
         self.server = server  # forks PID 1 instead of this process (forkserver)
@@ -376,7 +395,7 @@ class Runner:
             if launch.idmap is not None:
                 idmap.write(pid, launch.idmap)
             self.attach(pid)
-            if not self.direct:
+            if not self.direct and self.join is not None:
                 self.join(pid)
             if launch.root_mode and launch.init.fs is not None:
                 fds = self._root_trees(pid, launch.init.fs)
@@ -385,9 +404,11 @@ class Runner:
         finally:
             for fd in fds:
                 os.close(fd)
-        if self.direct:
-            self.join(pid)
-        self.meanwhile()
+        join = self.join
+        if self.direct and join is not None:
+            _overlapped(lambda: join(pid), self.meanwhile)
+        else:
+            self.meanwhile()
 
     def _root_trees(self, pid: int, fs: FsPlan) -> list[int]:
         """As root: detached trees of the layers (idmapped into the sandbox) and of the bind sources."""
@@ -459,6 +480,31 @@ class Runner:
     def wait(self) -> None:
         """After the final report: A exits as soon as B has."""
         self._reap()
+
+
+def _overlapped(waiting: Callable[[], None], working: Callable[[], None]) -> None:
+    """Runs `waiting` (a call that sleeps in the kernel) in a thread while this one runs
+    `working`; re-raises the first failure. The thread is gone (or about to be) on return, so
+    that the next launch can clone directly again."""
+    failed: list[BaseException] = []
+    done = _thread.allocate_lock()
+    done.acquire()
+
+    def body() -> None:
+        try:
+            waiting()
+        except BaseException as exc:
+            failed.append(exc)
+        finally:
+            done.release()
+
+    _thread.start_new_thread(body, ())
+    try:
+        working()
+    finally:
+        done.acquire()
+    if failed:
+        raise failed[0]
 
 
 def namespace_flags(namespaces: Any, userns: bool) -> int:

@@ -15,6 +15,7 @@ from cgroups.conftest import Harness, spawn
 from pysandbox.policies.model import Limits
 from pysandbox.sandbox import cgroups
 from pysandbox.sandbox.cgroups.base import Cgroup
+from pysandbox.sandbox.launcher import join_cgroup
 from pysandbox.types import SandboxError
 
 MiB = 1 << 20
@@ -92,6 +93,37 @@ def test_children_stay_inside(harness: Harness, made: list[Cgroup]) -> None:
     finally:
         cg.remove()
         proc.wait()
+
+
+def test_a_forked_child_moves_itself_in(harness: Harness, made: list[Cgroup]) -> None:
+    """v1: the launcher opens each hierarchy's `tasks` file and its forked child writes itself in
+    (skipping the wait for an RCU grace period of a `cgroup.procs` write). The v2 tree offers no
+    such files: the launcher adds the child with `add`."""
+    cg = make(harness, made, "selfjoin", Limits(pids=16))
+    files = cg.open_self_join()
+    if cg.backend == "v2":
+        assert files is None
+        return
+    assert files is not None and len(files) == len(cg.dirs)
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            join_cgroup(files)
+            os.write(w, b"in")
+            time.sleep(60)
+        finally:
+            os._exit(0)
+    for fd in files:
+        os.close(fd)
+    try:
+        assert os.read(r, 2) == b"in"
+        assert cg.procs() == [pid]
+    finally:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        os.close(r)
+        os.close(w)
 
 
 def test_same_sandbox_twice_refused(harness: Harness, made: list[Cgroup]) -> None:

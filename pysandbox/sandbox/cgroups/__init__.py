@@ -3,6 +3,8 @@
 Interface used by the launcher (parent side):
   create(sandbox_id, limits) -> Cgroup | None   None when the profile sets no limit
   Cgroup.add(pid)        before the sandbox's init forks, so every descendant is inside
+  Cgroup.open_self_join() -> fds | None   for the forked child to move itself in (much faster
+      under v1); None: use add
   Cgroup.stats() -> CgroupStats
   Cgroup.remove()
   cleanup_stale()        removes cgroups of sandboxes whose launcher died

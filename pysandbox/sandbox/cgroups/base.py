@@ -57,6 +57,11 @@ class Cgroup:
         except OSError as exc:
             raise SandboxError(f"cannot move pid {pid} into cgroup {self.path}: {exc.strerror}") from None
 
+    def open_self_join(self) -> tuple[int, ...] | None:
+        """Files through which the sandbox's first child moves itself in (it writes "0" to each:
+        launcher.join_cgroup), or None: then the launcher moves it with `add`."""
+        return None
+
     def procs(self) -> list[int]:
         pids: set[int] = set()
         for d in self.dirs:
