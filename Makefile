@@ -28,6 +28,9 @@ $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON_SYS) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[test]' --config-settings editable_mode=compat
+	# setuptools' distutils-precedence.pth imports a module at every interpreter start (~4 ms of a
+	# cold `pysandbox run`); nothing here needs setuptools at run time (pip builds in isolation)
+	$(PY) -m pip uninstall -q -y setuptools
 	$(PY) -m compileall -q pysandbox
 	chmod -R a+rX $(VENV)
 	touch $@
