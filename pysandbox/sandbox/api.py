@@ -403,6 +403,7 @@ def launch(
             stdio=stdio,
             parent=os.getpid(),
             cgroup_tasks=tasks or (),
+            launcher_joins=cg is not None and tasks is None,
         )
         lease.write_state(profile=profile.name, command=list(spec.argv), rootfs=spec.rootfs, image=spec.image)
         if rec is not None:

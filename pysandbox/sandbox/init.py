@@ -60,9 +60,13 @@ def send(sock: channel.Sock, message: str) -> None:
         pass
 
 
-def run_init(sock: channel.Sock, plan: InitPlan, src: Sources, cgroup_ns: bool = False) -> int:
-    """The body of PID 1; returns its exit code (the workload's, docker-style). cgroup_ns: unshare
-    the cgroup namespace once the launcher says "S" (it has moved us into our cgroup by then)."""
+def run_init(sock: channel.Sock, plan: InitPlan, src: Sources, late_cgroup_ns: bool = False) -> int:
+    """The body of PID 1; returns its exit code (the workload's, docker-style).
+
+    PID 1 confines itself as the workload will be before it reports "R", so that after "S" only
+    the spawn remains. late_cgroup_ns: the launcher moves us into our cgroup while we build the
+    root, so the cgroup namespace (rooted where we are when we unshare it) and the confinement
+    (which drops the capability unshare needs) come after "S"."""
     libc.prctl(libc.PR_SET_PDEATHSIG, signal.SIGKILL)
     for sig in SIGNALS:
         signal.signal(sig, _Workload.forward)
@@ -77,20 +81,24 @@ def run_init(sock: channel.Sock, plan: InitPlan, src: Sources, cgroup_ns: bool =
         send(sock, f"Fcannot set up the sandbox: {exc.strerror}{where}")
         return 125
     libc.prctl(libc.PR_SET_DUMPABLE, 0)
+    if not late_cgroup_ns and not _confine(sock, plan):
+        return 125
     for note in notes:
         send(sock, f"W{note}")
     send(sock, "R")
     try:
-        go = sock.recv(16)
+        go = os.read(sock.fileno(), 16)  # read(2), as send: recvfrom may be refused by now
     except OSError:
         go = b""
     if go != b"S":
         return 125  # the launcher is gone or gave up
-    if cgroup_ns:
+    if late_cgroup_ns:
         try:
             libc.unshare(libc.CLONE_NEWCGROUP)
         except OSError as exc:
             send(sock, f"Fcannot create the cgroup namespace: {exc.strerror}")
+            return 125
+        if not _confine(sock, plan):
             return 125
     return _start_and_reap(sock, plan)
 
@@ -119,21 +127,26 @@ def _ensure_workdir(workdir: str) -> None:
                          f"{exc.strerror}") from None  # fmt: skip
 
 
-def _start_and_reap(sock: channel.Sock, plan: InitPlan) -> int:
-    """Confine ourselves as the workload will be, then spawn it (vfork+exec: no copy of this
-    process) and reap until it exits. PID 1 thus runs with the workload's user, capabilities,
-    no_new_privs and seccomp filter too, and nothing Python-level runs in the workload's process."""
+def _confine(sock: channel.Sock, plan: InitPlan) -> bool:
+    """Enter the working directory and take on the workload's user, capabilities, no_new_privs
+    and seccomp filter: the workload is spawned from here (vfork+exec: no copy of this process),
+    so nothing Python-level ever runs in its process. False when that failed (reported)."""
     try:
         os.chdir(plan.workdir)
     except OSError as exc:
         send(sock, f"Fcannot enter the working directory {plan.workdir}: {exc.strerror}")
-        return 125
+        return False
     os.environ["PATH"] = plan.env.get("PATH", DEFAULT_PATH)  # posix_spawnp searches our own PATH
     try:
         harden.apply(plan.prepared)
     except BaseException as exc:  # a restriction that cannot be applied: the workload must not start
         send(sock, f"Fcannot apply the profile's restrictions: {exc}")
-        return 125
+        return False
+    return True
+
+
+def _start_and_reap(sock: channel.Sock, plan: InitPlan) -> int:
+    """Spawn the workload and reap until it exits."""
     try:
         pid = os.posix_spawnp(plan.argv[0], list(plan.argv), plan.env, setsigmask=(), setsigdef=RESET_SIGNALS)
     except OSError as exc:

@@ -5,9 +5,10 @@
   ranges), adds A to the cgroup, attaches the network, and (as root) sends the idmapped rootfs and
   the bind sources as detached mount trees with "G".  A becomes root inside, unshares the cgroup
   namespace, forks B (PID 1 of the new pid namespace) and reports B's pid.  B builds the root,
-  pivots, says "R" (after "W warning" lines, if any); L records `start` durably and answers "S";
-  B forks and execs the workload C, reaps, forwards signals, and reports "X status signal"
-  (or "E errno" when exec failed).
+  pivots, confines itself as the workload will be (user, capabilities, seccomp), says "R" (after
+  "W warning" lines, if any); L records `create` and `start` durably and answers "S"; B spawns
+  the workload C, reaps, forwards signals, and reports "X status signal" (or "E errno" when exec
+  failed).
 
 Messages are short ASCII datagrams on one SOCK_SEQPACKET pair; "F reason" at any point is a setup
 failure (exit 125). A and B die with their parent (PR_SET_PDEATHSIG), and everything else in the
@@ -91,6 +92,7 @@ class Launch:
     stdio: tuple[int, int, int]
     parent: int
     cgroup_tasks: tuple[int, ...] = ()  # Cgroup.open_self_join: the first child moves itself in
+    launcher_joins: bool = False  # the launcher moves PID 1 into its cgroup (Cgroup.add)
 
 
 class _Forwarder:
@@ -227,12 +229,13 @@ def run_child(sock: channel.Sock, launch: Launch, direct: bool = True) -> None:
 def _child_direct(sock: channel.Sock, launch: Launch) -> int:
     """PID 1 cloned straight into the new namespaces (single-threaded launcher)."""
     _detach(sock, launch)
-    src = _prepare(sock, launch, cgroup_ns=False)
+    # when the launcher moves us into our cgroup, it does so while we build the root: the cgroup
+    # namespace, rooted where we are when we unshare it, comes after "S"
+    late = launch.cgroup_ns and launch.launcher_joins
+    src = _prepare(sock, launch, cgroup_ns=launch.cgroup_ns and not late)
     if src is None:
         return 125
-    # the launcher moves us into our cgroup while we build the root: the cgroup namespace, rooted
-    # where we are when we unshare it, comes after "S"
-    return run_init(sock, launch.init, src, cgroup_ns=launch.cgroup_ns)
+    return run_init(sock, launch.init, src, late_cgroup_ns=late)
 
 
 def _child_a(sock: channel.Sock, launch: Launch) -> int:
