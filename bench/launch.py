@@ -4,10 +4,10 @@ Cold CLI (the venv's `pysandbox` console script as `make` installs it, a fresh i
 launch; default, audit-off and strict profiles) is timed by hyperfine together with `bwrap
 --unshare-all` and `runc run` on the same rootfs, then bwrap hardened as far as it can go toward the
 default profile (seccomp, masks: a like-for-like row for context); the warm API (many launches from
-one process, `Sandbox(...).run(["/bin/true"])`, default profile with audit on and off, the latter
-also through the fork server, and from a caller holding 200 MB more, directly and through the fork
-server) is timed in-process right after. Prints the means and the ratios against the targets: warm
-API <= 1.5x bwrap, cold CLI <= runc. Needs root (runc).
+one process, `Sandbox(...).run(["/bin/true"])`, default profile with audit on and off, directly,
+through the fork server and with prewarm, and from a caller holding 200 MB more) is timed
+in-process right after. Prints the means and the ratios against the targets: warm API <= 1.5x
+bwrap, cold CLI <= runc. Needs root (runc).
 
     .venv/bin/python bench/launch.py [--runs N]
 """
@@ -103,24 +103,26 @@ def hyperfine(
     return {r["command"]: (r["mean"] * 1000, r["median"] * 1000) for r in data["results"]}
 
 
-def warm_api_process(rootfs: Path, runs: int, audit: str, heap_mb: int = 0, server: bool = False) -> Stats:
+def warm_api_process(rootfs: Path, runs: int, audit: str, heap_mb: int = 0, mode: str = "direct") -> Stats:
     """`warm_api` in a process of its own: each configuration pays for what it loads (the audit
     log's modules), not for what an earlier one left in memory (fork copies the page tables)."""
     argv = [sys.executable, __file__, "--warm", audit, "--rootfs", str(rootfs), "--runs", str(runs),
-            "--heap-mb", str(heap_mb)] + (["--fork-server"] if server else [])  # fmt: skip
+            "--heap-mb", str(heap_mb), "--mode", mode]  # fmt: skip
     done = subprocess.run(argv, check=True, capture_output=True, text=True)
     mean, median = json.loads(done.stdout)
     return float(mean), float(median)
 
 
-def warm_api(rootfs: Path, runs: int, audit: str, heap_mb: int = 0, server: bool = False) -> Stats:
+def warm_api(rootfs: Path, runs: int, audit: str, heap_mb: int = 0, mode: str = "direct") -> Stats:
     """heap_mb: the caller then holds that much more memory, touched, as a long-running program
-    does (the Sandbox, and its fork server, are made before it grows)."""
+    does (the Sandbox, and its fork server, are made before it grows). mode: direct, fork-server
+    or prewarm (Sandbox(prewarm=True): each run starts the next sandbox; back to back, as here,
+    the next one's set-up competes with the run for the two cores)."""
     from pysandbox.policies.loader import load_profile
     from pysandbox.sandbox.api import Sandbox
 
     profile = dataclasses.replace(load_profile("default"), audit=audit)  # type: ignore[arg-type]
-    box = Sandbox(profile, rootfs=rootfs, fork_server=server)
+    box = Sandbox(profile, rootfs=rootfs, fork_server=mode == "fork-server", prewarm=mode == "prewarm")
     heap = [bytearray(b"\1" * (1 << 20)) for _ in range(heap_mb)]
     for _ in range(5):
         box.run(["/bin/true"])
@@ -167,10 +169,10 @@ def main() -> int:
     parser.add_argument("--warm", choices=["events", "off"], help=argparse.SUPPRESS)
     parser.add_argument("--rootfs", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--heap-mb", type=int, default=0, help=argparse.SUPPRESS)
-    parser.add_argument("--fork-server", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--mode", default="direct", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.warm:
-        print(json.dumps(warm_api(args.rootfs, args.runs, args.warm, args.heap_mb, args.fork_server)))
+        print(json.dumps(warm_api(args.rootfs, args.runs, args.warm, args.heap_mb, args.mode)))
         return 0
     if os.geteuid() != 0:
         print("bench/launch.py needs root (runc run)", file=sys.stderr)
@@ -205,10 +207,19 @@ def main() -> int:
             "pysandbox (warm API, default profile)": warm_api_process(rootfs, args.runs * 2, "events"),
             "pysandbox (warm API, audit off)": warm_api_process(rootfs, args.runs * 2, "off"),
             "pysandbox (warm API, audit off, fork server)": warm_api_process(
-                rootfs, args.runs * 2, "off", server=True
+                rootfs, args.runs * 2, "off", mode="fork-server"
+            ),
+            "pysandbox (warm API, default profile, prewarm)": warm_api_process(
+                rootfs, args.runs * 2, "events", mode="prewarm"
+            ),
+            "pysandbox (warm API, audit off, prewarm)": warm_api_process(
+                rootfs, args.runs * 2, "off", mode="prewarm"
             ),
             "pysandbox (warm, audit off, 200 MB caller)": warm_api_process(rootfs, args.runs * 2, "off", 200),
-            "pysandbox (warm, same, fork server)": warm_api_process(rootfs, args.runs * 2, "off", 200, True),
+            "pysandbox (warm, same, fork server)": warm_api_process(
+                rootfs, args.runs * 2, "off", 200, "fork-server"
+            ),
+            "pysandbox (warm, same, prewarm)": warm_api_process(rootfs, args.runs * 2, "off", 200, "prewarm"),
         }
         report(cold, warm, context)
         return 0

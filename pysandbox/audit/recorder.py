@@ -6,6 +6,7 @@ Interface used by the launcher:
       committed and fsync'd before it returns (so `event("create"); event("start", durable=True)`
       costs one transaction)
   Recorder.flush(), Recorder.close()  (close commits durably what is left)
+  Recorder.discard()  drops the events not committed yet
   Recorder.prepare()  loads the writer (sinks, SQLite, the connection) and commits nothing, so
       that the next durable event pays only its transaction
 Without a sandbox: record(type, **fields), e.g. record("scan", target=..., verdict="fail").
@@ -126,6 +127,11 @@ class Recorder:
             raise
         except Exception as exc:  # as in flush: the sandbox must not run unrecorded
             raise SandboxError(f"cannot write the audit log: {exc}: check {store.path}") from None
+
+    def discard(self) -> None:
+        """Drop what waits, uncommitted: the events of a sandbox started ahead that never ran."""
+        self._pending = []
+        self._repeats.clear()
 
     def close(self) -> None:
         """Commit what waits; when this returns, every event of this recorder is on disk."""

@@ -26,9 +26,12 @@ SIGNALS = tuple(getattr(signal, name) for name in FORWARDED_SIGNALS)
 RESET_SIGNALS = (*SIGNALS, signal.SIGPIPE, signal.SIGXFSZ, signal.SIGCHLD)
 
 
+ARGV_MAX = 1 << 17  # bytes of a command sent with "S" (the datagram must fit the socket's buffer)
+
+
 @record(frozen=True)
 class InitPlan:
-    argv: tuple[str, ...]
+    argv: tuple[str, ...]  # empty: the command comes with "S" (a sandbox started ahead)
     env: dict[str, str]
     workdir: str
     hostname: str | None  # set when the sandbox has its own UTS namespace
@@ -86,12 +89,13 @@ def run_init(sock: channel.Sock, plan: InitPlan, src: Sources, late_cgroup_ns: b
     for note in notes:
         send(sock, f"W{note}")
     send(sock, "R")
-    try:
-        go = os.read(sock.fileno(), 16)  # read(2), as send: recvfrom may be refused by now
+    try:  # read(2), as send: recvfrom may be refused by now
+        go = os.read(sock.fileno(), 16 if plan.argv else ARGV_MAX + 1)
     except OSError:
         go = b""
-    if go != b"S":
+    if go[:1] != b"S" or (len(go) > 1) == bool(plan.argv):
         return 125  # the launcher is gone or gave up
+    argv: list[Any] = list(plan.argv) or go[1:].split(b"\0")
     if late_cgroup_ns:
         try:
             libc.unshare(libc.CLONE_NEWCGROUP)
@@ -100,7 +104,7 @@ def run_init(sock: channel.Sock, plan: InitPlan, src: Sources, late_cgroup_ns: b
             return 125
         if not _confine(sock, plan):
             return 125
-    return _start_and_reap(sock, plan)
+    return _start_and_reap(sock, plan, argv)
 
 
 def _setup(plan: InitPlan, src: Sources) -> list[str]:
@@ -145,10 +149,10 @@ def _confine(sock: channel.Sock, plan: InitPlan) -> bool:
     return True
 
 
-def _start_and_reap(sock: channel.Sock, plan: InitPlan) -> int:
+def _start_and_reap(sock: channel.Sock, plan: InitPlan, argv: list[Any]) -> int:
     """Spawn the workload and reap until it exits."""
     try:
-        pid = os.posix_spawnp(plan.argv[0], list(plan.argv), plan.env, setsigmask=(), setsigdef=RESET_SIGNALS)
+        pid = os.posix_spawnp(argv[0], argv, plan.env, setsigmask=(), setsigdef=RESET_SIGNALS)
     except OSError as exc:
         err = exc.errno or errno.EIO
         send(sock, f"E{err} {exc.strerror}")

@@ -26,7 +26,7 @@ import sys
 from pysandbox.record import record
 from pysandbox.sandbox import channel, idmap, libc, mounts, names
 from pysandbox.sandbox.idmap import IdMap
-from pysandbox.sandbox.init import SIGNALS, InitPlan, run_init
+from pysandbox.sandbox.init import ARGV_MAX, SIGNALS, InitPlan, run_init
 from pysandbox.sandbox.mounts import FsPlan, Sources
 from pysandbox.types import SandboxError
 
@@ -333,12 +333,10 @@ class Runner:
         self.pid_b = 0
         self.sock: channel.Sock | None = None
 
-    def run(self, before_start: Callable[[int], None]) -> tuple[int, int | None, str | None]:
-        """Runs the sandbox to the end; returns (status, signal, exec error)."""
+    def start(self) -> None:
+        """Forks PID 1 (or A) and configures it up to "G": it then builds its root on its own."""
         parent, child = channel.pair()
         self.sock = parent
-        if self.forwarder is not None:
-            self.forwarder.install()
         sys.stdout.flush()
         sys.stderr.flush()
         if self.server is not None:
@@ -360,13 +358,25 @@ class Runner:
         self.forked()
         if direct:
             self.pid_b = pid
-            if self.forwarder is not None:
-                self.forwarder.set_target(pid)
         else:
             msg = self._recv()
             if msg != b"U":
                 self._unexpected(msg)
         self._configure(pid)
+
+    def finish(
+        self,
+        before_start: Callable[[int], None],
+        argv: tuple[str, ...] = (),
+        after_start: Callable[[], None] = lambda: None,
+    ) -> tuple[int, int | None, str | None]:
+        """After `start`: runs the sandbox to the end; returns (status, signal, exec error).
+        argv: the command, when the plan has none (a sandbox started ahead)."""
+        go = b"S" + encode_argv(argv) if argv else b"S"
+        if self.forwarder is not None:
+            self.forwarder.install()
+            if self.pid_b:
+                self.forwarder.set_target(self.pid_b)
         while True:  # B may report "R" before A reports B's pid: take them in any order
             msg = self._recv()
             kind, body = msg[:1], msg[1:].decode(errors="replace")
@@ -378,7 +388,9 @@ class Runner:
                 self.warn(body)
             elif kind == b"R":
                 before_start(self.pid_b)
-                parent.send(b"S")
+                assert self.sock is not None
+                self.sock.send(go)
+                after_start()
             elif kind == b"X":
                 status, _, signum = body.partition(" ")
                 return int(status), int(signum) or None, None
@@ -483,6 +495,20 @@ class Runner:
     def wait(self) -> None:
         """After the final report: A exits as soon as B has."""
         self._reap()
+
+
+def encode_argv(argv: tuple[str, ...]) -> bytes:
+    """A command as "S" carries it to PID 1; raises SandboxError when it cannot be carried."""
+    try:
+        parts = [os.fsencode(arg) for arg in argv]
+    except UnicodeError:
+        raise SandboxError("the command cannot be encoded for the file system: fix its arguments") from None
+    if any(b"\0" in part for part in parts):
+        raise SandboxError("an argument of the command contains a NUL byte: remove it")
+    payload = b"\0".join(parts)
+    if len(payload) > ARGV_MAX:
+        raise SandboxError(f"the command is longer than {ARGV_MAX} bytes: pass its data in a file")
+    return payload
 
 
 def _overlapped(waiting: Callable[[], None], working: Callable[[], None]) -> None:

@@ -72,15 +72,15 @@ def test_options_and_overrides(busybox_rootfs: Path, out: Any, tmp_path: Path) -
     assert loosened.profile.network.mode == "host" and loosened.overrides[0].unsafe
 
 
-@pytest.mark.parametrize("fork_server", [False, True], ids=["direct", "fork-server"])
-def test_api_as_an_unprivileged_user(psb_user: Any, busybox_rootfs: Path, fork_server: bool) -> None:
+@pytest.mark.parametrize("mode", ["fork_server=False", "fork_server=True", "prewarm=True"])
+def test_api_as_an_unprivileged_user(psb_user: Any, busybox_rootfs: Path, mode: str) -> None:
     test_user = psb_user.user
     script = textwrap.dedent(f"""
         import json, sys, tempfile
         from pysandbox.sandbox.api import Sandbox
         with tempfile.TemporaryFile("w+") as fh:
             rootfs = {str(busybox_rootfs)!r}
-            with Sandbox("default", rootfs=rootfs, stdout=fh, fork_server={fork_server}) as box:
+            with Sandbox("default", rootfs=rootfs, stdout=fh, {mode}) as box:
                 argv = ["/bin/sh", "-c", "id -u; cat /proc/self/uid_map | wc -l; exit 5"]
                 results = [box.run(argv) for _ in range(2)]
             fh.seek(0)

@@ -1,0 +1,171 @@
+"""`Sandbox(..., prewarm=True)`: the next sandbox is started ahead (namespaces, root, confined PID 1)
+and gets its command with "S". Every run still gets a fresh sandbox, results and audit records are
+those of a direct launch, a sandbox that never ran records nothing and leaves nothing behind
+(close(), or the caller's death). (Rootless: test_api runs its unprivileged-user case this way.)"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import requires_root
+from proctools import alive
+from psbcli import run_psb
+
+from pysandbox import paths
+from pysandbox.sandbox.api import Sandbox
+from pysandbox.sandbox.init import ARGV_MAX
+from pysandbox.types import SandboxError
+
+from .conftest import taken as _text
+from .test_process import _descendants
+
+
+def _leases() -> list[str]:
+    state = paths.location(paths.STATE)
+    return sorted(n for n in os.listdir(state) if not n.startswith(".")) if os.path.isdir(state) else []
+
+
+def _events(kind: str) -> list[dict[str, Any]]:
+    done = run_psb("audit", "log", "--type", kind, "--format", "json")
+    assert done.returncode == 0, done.stderr
+    events: list[dict[str, Any]] = json.loads(done.stdout)
+    return events
+
+
+@requires_root
+def test_each_run_gets_a_fresh_sandbox(busybox_rootfs: Path, out: Any) -> None:
+    before = set(_descendants(os.getpid()))
+    with Sandbox("default", rootfs=busybox_rootfs, stdout=out, stderr=out, prewarm=True) as box:
+        assert set(_descendants(os.getpid())) - before  # the first sandbox, waiting for its command
+        first = box.run(["/bin/sh", "-c", "echo $$ $(hostname); touch /marker /tmp/marker; exit 3"])
+        second = box.run(["/bin/sh", "-c", "echo $$ $(hostname); ls /marker /tmp/marker 2>&1 | wc -l"])
+        killed = box.run(["/bin/sh", "-c", "kill -KILL $$"])
+        missing = box.run(["/no/such/program"])
+        assert len(_leases()) == 1  # only the one waiting for the next run
+    assert (first.status, second.status, killed.status, killed.signal) == (3, 0, 137, 9)
+    assert missing.status == 127 and missing.error is not None and "No such file" in missing.error
+    assert len({first.name, second.name, killed.name, missing.name}) == 4
+    assert _text(out).split() == ["2", first.name, "2", second.name, "2"]  # the markers are gone
+    assert set(_descendants(os.getpid())) <= before  # close() tore the waiting one down
+    assert _leases() == []
+
+
+@requires_root
+def test_the_command_travels_with_the_start(busybox_rootfs: Path, out: Any) -> None:
+    """Spaces, empty and non-ASCII arguments arrive intact; a command too long to travel with "S"
+    runs in a sandbox of its own instead; one that cannot be given at all fails as without prewarm."""
+    args = ["x", "a b", "", "é", "--"]
+    long = ["y" * 30000] * (ARGV_MAX // 30000 + 1)  # execve takes at most 128 KiB per argument
+    with Sandbox("default", rootfs=busybox_rootfs, stdout=out, stderr=out, prewarm=True) as box:
+        exact = box.run(["/bin/sh", "-c", 'printf "%s|" "$@"; echo', *args])
+        too_long = box.run(["/bin/sh", "-c", "echo $# ${#1}", "sh", *long])
+        after = box.run(["/bin/sh", "-c", "echo after"])
+        with pytest.raises(SandboxError, match="no command to run"):
+            box.run([])
+    assert (exact.status, too_long.status, after.status) == (0, 0, 0)
+    assert _text(out).splitlines() == ["a b||é|--|", f"{len(long)} 30000", "after"]
+
+
+@requires_root
+def test_only_sandboxes_that_ran_are_recorded(busybox_rootfs: Path, out: Any) -> None:
+    with Sandbox("default", rootfs=busybox_rootfs, stdout=out, stderr=out, prewarm=True) as box:
+        results = [box.run(["/bin/sh", "-c", f"exit {n}"]) for n in (1, 2)]
+    ids = [r.sandbox_id for r in results]
+    for kind in ("create", "start", "exit"):
+        events = _events(kind)
+        assert [e["sandbox"]["id"] for e in events] == ids, kind
+    assert [e["command"] for e in _events("start")] == [
+        ["/bin/sh", "-c", "exit 1"],
+        ["/bin/sh", "-c", "exit 2"],
+    ]
+    assert [e["status"] for e in _events("exit")] == [1, 2]
+    assert run_psb("audit", "verify").returncode == 0
+
+
+@requires_root
+def test_limits_and_confinement_hold_for_a_sandbox_started_ahead(busybox_rootfs: Path, out: Any) -> None:
+    """strict: a cgroup with a pids limit the sandbox sees as its own /, its non-root user, no
+    capabilities, a seccomp filter, all in place before the command arrives."""
+    script = (
+        "cat /proc/self/cgroup | grep pids; cat /sys/fs/cgroup/pids/pids.max 2>/dev/null; id -u; "
+        "grep -E '^(CapEff|Seccomp|NoNewPrivs):' /proc/self/status | tr -s '\\t' ' '"
+    )
+    with Sandbox("strict", rootfs=busybox_rootfs, stdout=out, stderr=out, prewarm=True) as box:
+        results = [box.run(["/bin/sh", "-c", script]) for _ in range(2)]
+    assert [r.status for r in results] == [0, 0]
+    lines = _text(out).splitlines()
+    assert lines.count("CapEff: 0000000000000000") == 2 and lines.count("NoNewPrivs: 1") == 2
+    assert lines.count("Seccomp: 2") == 2 and lines.count("65534") == 2
+    assert sum(line.endswith(":pids:/") for line in lines) == 2
+
+
+@requires_root
+def test_a_set_up_failure_is_reported_by_the_run(busybox_rootfs: Path, out: Any) -> None:
+    """A working directory that cannot be made: the sandbox started ahead fails, and the run says
+    so as a direct launch would (exit 125, the same reason)."""
+    kwargs: dict[str, Any] = {"rootfs": busybox_rootfs, "read_only": True, "workdir": "/no/such/dir"}
+    with pytest.raises(SandboxError) as direct:
+        Sandbox("default", stdout=out, stderr=out, **kwargs).run(["/bin/true"])
+    with (
+        Sandbox("default", stdout=out, stderr=out, prewarm=True, **kwargs) as box,
+        pytest.raises(SandboxError) as ahead,
+    ):
+        box.run(["/bin/true"])
+    assert str(ahead.value) == str(direct.value) and "/no/such/dir" in str(ahead.value)
+    assert _leases() == []
+
+
+def test_combinations_that_cannot_work_are_refused() -> None:
+    with pytest.raises(SandboxError, match="name="):
+        Sandbox("default", name="fixed", prewarm=True)
+    with pytest.raises(SandboxError, match="fork_server"):
+        Sandbox("default", fork_server=True, prewarm=True)
+
+
+HOST = """
+import sys
+from pysandbox.sandbox.api import Sandbox
+box = Sandbox("strict", rootfs=sys.argv[1], prewarm=True)
+box.run(["/bin/true"])
+print("ready", flush=True)
+sys.stdin.read()
+"""
+
+
+@requires_root
+def test_the_waiting_sandbox_dies_with_its_caller(busybox_rootfs: Path, tmp_path: Path) -> None:
+    """kill -9 of the caller: the sandbox waiting for its command dies too, and the next launch
+    reclaims its lease and cgroup."""
+    env = {**os.environ, "PYSANDBOX_HOME": str(tmp_path / "home")}
+    host = subprocess.Popen([sys.executable, "-c", HOST, str(busybox_rootfs)], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True, env=env)  # fmt: skip
+    try:
+        assert host.stdout is not None
+        assert host.stdout.readline().strip() == "ready"
+        waiting = _descendants(host.pid)
+        assert waiting, "no sandbox waiting"
+        os.kill(host.pid, signal.SIGKILL)
+        host.wait(timeout=30)
+        deadline = time.monotonic() + 10
+        while any(alive(p) for p in waiting) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not any(alive(p) for p in waiting)
+        argv = ["run", "--profile", "strict", "--rootfs", str(busybox_rootfs), "--", "/bin/true"]
+        after = subprocess.run(
+            [sys.executable, "-m", "pysandbox", *argv], env=env, capture_output=True, text=True
+        )
+        assert after.returncode == 0, after.stderr
+        state = tmp_path / "home" / paths.STATE
+        assert not state.exists() or [p for p in state.iterdir() if not p.name.startswith(".")] == []
+    finally:
+        if host.poll() is None:
+            host.kill()
+            host.wait()
