@@ -115,14 +115,16 @@ def warm_api_process(rootfs: Path, runs: int, audit: str, heap_mb: int = 0, mode
 
 def warm_api(rootfs: Path, runs: int, audit: str, heap_mb: int = 0, mode: str = "direct") -> Stats:
     """heap_mb: the caller then holds that much more memory, touched, as a long-running program
-    does (the Sandbox, and its fork server, are made before it grows). mode: direct, fork-server
-    or prewarm (Sandbox(prewarm=True): each run starts the next sandbox; back to back, as here,
-    the next one's set-up competes with the run for the two cores)."""
+    does (the Sandbox, and its fork server, are made before it grows). mode: direct, fork-server,
+    prewarm or prewarm2 (Sandbox(prewarm=1 or 2): each run starts the next sandbox; back to back,
+    as here, its set-up competes with the run for the two cores, and with one ahead the run waits
+    for it to be ready)."""
     from pysandbox.policies.loader import load_profile
     from pysandbox.sandbox.api import Sandbox
 
     profile = dataclasses.replace(load_profile("default"), audit=audit)  # type: ignore[arg-type]
-    box = Sandbox(profile, rootfs=rootfs, fork_server=mode == "fork-server", prewarm=mode == "prewarm")
+    prewarm = int(mode.removeprefix("prewarm") or 1) if mode.startswith("prewarm") else 0
+    box = Sandbox(profile, rootfs=rootfs, fork_server=mode == "fork-server", prewarm=prewarm)
     heap = [bytearray(b"\1" * (1 << 20)) for _ in range(heap_mb)]
     for _ in range(5):
         box.run(["/bin/true"])
@@ -209,17 +211,22 @@ def main() -> int:
             "pysandbox (warm API, audit off, fork server)": warm_api_process(
                 rootfs, args.runs * 2, "off", mode="fork-server"
             ),
-            "pysandbox (warm API, default profile, prewarm)": warm_api_process(
-                rootfs, args.runs * 2, "events", mode="prewarm"
+            "pysandbox (warm API, default profile, prewarm=2)": warm_api_process(
+                rootfs, args.runs * 2, "events", mode="prewarm2"
             ),
-            "pysandbox (warm API, audit off, prewarm)": warm_api_process(
+            "pysandbox (warm API, audit off, prewarm=1)": warm_api_process(
                 rootfs, args.runs * 2, "off", mode="prewarm"
+            ),
+            "pysandbox (warm API, audit off, prewarm=2)": warm_api_process(
+                rootfs, args.runs * 2, "off", mode="prewarm2"
             ),
             "pysandbox (warm, audit off, 200 MB caller)": warm_api_process(rootfs, args.runs * 2, "off", 200),
             "pysandbox (warm, same, fork server)": warm_api_process(
                 rootfs, args.runs * 2, "off", 200, "fork-server"
             ),
-            "pysandbox (warm, same, prewarm)": warm_api_process(rootfs, args.runs * 2, "off", 200, "prewarm"),
+            "pysandbox (warm, same, prewarm=2)": warm_api_process(
+                rootfs, args.runs * 2, "off", 200, "prewarm2"
+            ),
         }
         report(cold, warm, context)
         return 0

@@ -96,8 +96,16 @@ class TestUser:
         env.update(kwargs.pop("env", {}) or {})  # type: ignore[arg-type]
         kwargs.setdefault("capture_output", True)
         kwargs.setdefault("timeout", 60)
-        return subprocess.run(argv, user=self.uid, group=self.gid, extra_groups=[], env=env, text=True,
-                              cwd=str(self.home), **kwargs)  # type: ignore[call-overload,no-any-return]
+        return subprocess.run(
+            argv,
+            user=self.uid,
+            group=self.gid,
+            extra_groups=[],
+            env=env,
+            text=True,
+            cwd=str(self.home),
+            **kwargs,
+        )  # type: ignore[call-overload,no-any-return]
 
     def pysandbox(self, *args: str, **kwargs: object) -> subprocess.CompletedProcess[str]:
         return self.run([self.python, "-m", "pysandbox", *args], **kwargs)

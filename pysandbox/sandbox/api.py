@@ -111,7 +111,7 @@ class Sandbox:
         stdout: Stdio = None,
         stderr: Stdio = None,
         fork_server: bool = False,
-        prewarm: bool = False,
+        prewarm: bool | int = False,
     ) -> None:
         """fork_server: launch through a fork server (forkserver) started here, for a program
         that launches many sandboxes: its heap, as it grows after this point, costs nothing per
@@ -120,11 +120,12 @@ class Sandbox:
 
         prewarm: keep the next sandbox started ahead of its run (namespaces made, root built,
         PID 1 confined, the command not yet given), from here and from each run's start on, so
-        that a run costs little more than its workload. Every run still gets a fresh sandbox,
-        and one that never ran records nothing. The waiting sandbox holds what a running one
-        does (a process, a lease, a cgroup, its network); `close()` tears it down, and it dies
-        with the thread that started it (PR_SET_PDEATHSIG), as the fork server does. Not with
-        `name` (two sandboxes would need it at once) nor with fork_server."""
+        that a run costs little more than its workload; an int N keeps N of them (2 suits runs
+        back to back: each sandbox then has two runs' time to get ready). Every run still gets a
+        fresh sandbox, and one that never ran records nothing. A waiting sandbox holds what a
+        running one does (a process, a lease, a cgroup, its network); `close()` tears them down,
+        and they die with the thread that started them (PR_SET_PDEATHSIG), as the fork server
+        does. Not with `name` (two sandboxes would need it at once) nor with fork_server."""
         base = load(profile)
         if isinstance(user, str):
             user = parse_user(user)
@@ -154,16 +155,17 @@ class Sandbox:
         self.stdio = (_fileno(stdin, 0), _fileno(stdout, 1), _fileno(stderr, 2))
         self.fork_server = fork_server
         self._server: ForkServer | None = None
-        self.prewarm = prewarm
-        self._ahead: Session | None = None  # the sandbox started ahead (prewarm)
+        self.prewarm = int(prewarm)  # how many sandboxes wait, started ahead (True: one)
+        self._ahead: list[Session] = []  # oldest first
         self._ahead_lock = allocate_lock()
         if self.rootfs and self.image:
             raise SandboxError("both an image and --rootfs given: use one of them")
-        if prewarm and (self.name or fork_server):
-            raise SandboxError("prewarm=True combines with neither name= nor fork_server=True: drop one")
+        if self.prewarm < 0:
+            raise SandboxError(f"prewarm={prewarm}: give how many sandboxes to keep ready (0 or more)")
+        if self.prewarm and (self.name or fork_server):
+            raise SandboxError("prewarm combines with neither name= nor fork_server=True: drop one")
         self._fork_server()
-        if prewarm:
-            self._start_ahead()
+        self._top_up()
 
     def spec(self, argv: Sequence[str]) -> RunSpec:
         """The launch description for `argv` (image config applied: flags win)."""
@@ -221,8 +223,8 @@ class Sandbox:
 
     def run(self, argv: Sequence[str]) -> Result:
         with self._ahead_lock:
-            ahead, self._ahead = self._ahead, None
-        after_start = self._start_ahead if self.prewarm else _nothing
+            ahead = self._ahead.pop(0) if self._ahead else None
+        after_start = self._top_up if self.prewarm else _nothing
         if ahead is not None:
             try:
                 command = self.command(argv, ahead.spec.run_image)
@@ -238,20 +240,21 @@ class Sandbox:
         session.start()
         return session.finish(after_start=after_start)
 
-    def _start_ahead(self) -> None:
-        """The next sandbox (prewarm). A failure here is not this run's: the next run starts its
-        sandbox itself, and reports what fails."""
-        session = Session(self._spec(None), self.stdio, self.overrides, self.on_warning, self._prepared)
-        try:
-            session.start(ahead=True)
-        except Exception:
-            return
-        with self._ahead_lock:
-            old, self._ahead = self._ahead, session
-        _AHEAD.add(session)
-        if old is not None:  # another thread's run started one too
-            _AHEAD.discard(old)
-            old.abort()
+    def _top_up(self) -> None:
+        """Starts sandboxes ahead until `prewarm` of them wait. A failure here is not this run's:
+        the next run starts its sandbox itself, and reports what fails."""
+        while True:
+            with self._ahead_lock:
+                if len(self._ahead) >= self.prewarm:
+                    return
+            session = Session(self._spec(None), self.stdio, self.overrides, self.on_warning, self._prepared)
+            try:
+                session.start(ahead=True)
+            except Exception:
+                return
+            _AHEAD.add(session)
+            with self._ahead_lock:
+                self._ahead.append(session)
 
     def _fork_server(self) -> ForkServer | None:
         if not self.fork_server:
@@ -263,13 +266,13 @@ class Sandbox:
         return self._server
 
     def close(self) -> None:
-        """Tear down the sandbox started ahead (prewarm) and stop the fork server, if this Sandbox
+        """Tear down the sandboxes started ahead (prewarm) and stop the fork server, if this Sandbox
         has them (sandboxes still running die with the server)."""
         with self._ahead_lock:
-            ahead, self._ahead = self._ahead, None
-        if ahead is not None:
-            _AHEAD.discard(ahead)
-            ahead.abort()
+            ahead, self._ahead = self._ahead, []
+        for session in ahead:
+            _AHEAD.discard(session)
+            session.abort()
         if self._server is not None:
             self._server.close()
             self._server = None

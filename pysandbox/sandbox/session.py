@@ -164,21 +164,27 @@ class Session:
                 self.argv = argv
                 self._record_create()
             status, signum, error = self.runner.finish(self._before_start, argv or (), after_start)
-            self.runner.wait()
-            if self.watcher is not None:
-                self.watcher.close()
-                self.watcher = None
             lease = self.lease
             result = Result(status, signum, lease.name, lease.sandbox_id, time.monotonic() - self.started,
                             error=error)  # fmt: skip
             if self.keep_dir is not None:
                 result.kept = os.path.join(self.keep_dir, "upper")
+            # Without cgroup stats or denials to wait for, the exit event is committed (and its
+            # fsync waited for) while PID 1 exits: the reap then finds it gone.
+            early = rec is not None and self.cg is None and self.watcher is None
+            if early:
+                _record_exit(rec, result, profile)
+                rec.flush()
+            self.runner.wait()
+            if self.watcher is not None:
+                self.watcher.close()
+                self.watcher = None
             if self.cg is not None:
                 result.stats = self.cg.stats()
                 from pysandbox.sandbox import cgroups
 
                 result.notes = cgroups.describe(result.stats, profile.limits)
-            if rec is not None:
+            if rec is not None and not early:
                 for d in self.denials:
                     rec.event("seccomp_violation", syscall=d.syscall, nr=d.nr, pid=d.pid, arch=d.arch)
                 _record_exit(rec, result, profile)

@@ -123,11 +123,27 @@ def test_a_set_up_failure_is_reported_by_the_run(busybox_rootfs: Path, out: Any)
     assert _leases() == []
 
 
+@requires_root
+def test_two_ahead(busybox_rootfs: Path, out: Any) -> None:
+    """prewarm=2: two sandboxes wait; runs take them oldest first, and close() tears both down."""
+    before = set(_descendants(os.getpid()))
+    with Sandbox("default", rootfs=busybox_rootfs, stdout=out, stderr=out, prewarm=2) as box:
+        assert len(_leases()) == 2
+        results = [box.run(["/bin/sh", "-c", f"hostname; exit {n}"]) for n in range(3)]
+        assert len(_leases()) == 2
+    assert [r.status for r in results] == [0, 1, 2]
+    assert _text(out).split() == [r.name for r in results]
+    assert set(_descendants(os.getpid())) <= before
+    assert _leases() == []
+
+
 def test_combinations_that_cannot_work_are_refused() -> None:
     with pytest.raises(SandboxError, match="name="):
         Sandbox("default", name="fixed", prewarm=True)
     with pytest.raises(SandboxError, match="fork_server"):
         Sandbox("default", fork_server=True, prewarm=True)
+    with pytest.raises(SandboxError, match="0 or more"):
+        Sandbox("default", prewarm=-1)
 
 
 HOST = """
