@@ -350,23 +350,19 @@ def _hold_storage(spec: RunSpec) -> Any:
 def _close_all(
     net: Any, cg: Any, rec: Any, lease: names.Lease | None, slot: names.Slot | None, held: Any = None
 ) -> None:
-    steps: list[Callable[[], None]] = []
-    if net is not None:
-        steps.append(net.close)
-    if cg is not None:
-        steps.append(cg.remove)
-    if lease is not None:
-        steps.append(lease.release)
-    if slot is not None:
-        steps.append(slot.release)
-    if held is not None:
-        steps.append(held.close)
-    if rec is not None:
-        steps.append(rec.close)
+    steps: list[Callable[[], None] | None] = [
+        getattr(net, "close", None),
+        getattr(cg, "remove", None),
+        getattr(lease, "release", None),
+        getattr(slot, "release", None),
+        getattr(held, "close", None),
+        getattr(rec, "close", None),
+    ]
     error: BaseException | None = None
     for step in steps:
         try:
-            step()
+            if step is not None:
+                step()
         except BaseException as exc:  # every clean-up step runs; the first failure is reported
             error = error or exc
     if error is not None and sys.exc_info()[0] is None:
