@@ -116,15 +116,15 @@ def warm_api_process(rootfs: Path, runs: int, audit: str, heap_mb: int = 0, mode
 def warm_api(rootfs: Path, runs: int, audit: str, heap_mb: int = 0, mode: str = "direct") -> Stats:
     """heap_mb: the caller then holds that much more memory, touched, as a long-running program
     does (the Sandbox, and its fork server, are made before it grows). mode: direct, fork-server,
-    prewarm or prewarm2 (Sandbox(prewarm=1 or 2): each run starts the next sandbox; back to back,
-    as here, its set-up competes with the run for the two cores, and with one ahead the run waits
-    for it to be ready)."""
+    prewarm1, prewarm2, prewarm2+fork-server (Sandbox(prewarm=N): each run starts the next
+    sandbox; back to back, as here, its set-up competes with the run for the two cores, and with
+    only one ahead the run waits for it to be ready)."""
     from pysandbox.policies.loader import load_profile
     from pysandbox.sandbox.api import Sandbox
 
     profile = dataclasses.replace(load_profile("default"), audit=audit)  # type: ignore[arg-type]
-    prewarm = int(mode.removeprefix("prewarm") or 1) if mode.startswith("prewarm") else 0
-    box = Sandbox(profile, rootfs=rootfs, fork_server=mode == "fork-server", prewarm=prewarm)
+    prewarm = int(mode.partition("prewarm")[2][:1] or 0)
+    box = Sandbox(profile, rootfs=rootfs, fork_server="fork-server" in mode, prewarm=prewarm)
     heap = [bytearray(b"\1" * (1 << 20)) for _ in range(heap_mb)]
     for _ in range(5):
         box.run(["/bin/true"])
@@ -205,27 +205,26 @@ def main() -> int:
         cold = hyperfine(commands, args.runs, env, work / "hyperfine.json")
         hardened = bwrap_hardened(rootfs, default_bpf(work / "default.bpf"))
         context = hyperfine({HARDENED: hardened}, args.runs, env, work / "hyperfine-shell.json", shell=True)
+        n = args.runs * 2
         warm = {
-            "pysandbox (warm API, default profile)": warm_api_process(rootfs, args.runs * 2, "events"),
-            "pysandbox (warm API, audit off)": warm_api_process(rootfs, args.runs * 2, "off"),
+            "pysandbox (warm API, default profile)": warm_api_process(rootfs, n, "events"),
+            "pysandbox (warm API, default profile, prewarm=2 + fork server)": warm_api_process(
+                rootfs, n, "events", mode="prewarm2+fork-server"
+            ),
+            "pysandbox (warm API, audit off)": warm_api_process(rootfs, n, "off"),
             "pysandbox (warm API, audit off, fork server)": warm_api_process(
-                rootfs, args.runs * 2, "off", mode="fork-server"
+                rootfs, n, "off", mode="fork-server"
             ),
-            "pysandbox (warm API, default profile, prewarm=2)": warm_api_process(
-                rootfs, args.runs * 2, "events", mode="prewarm2"
+            "pysandbox (warm API, audit off, prewarm=1)": warm_api_process(rootfs, n, "off", mode="prewarm1"),
+            "pysandbox (warm API, audit off, prewarm=2)": warm_api_process(rootfs, n, "off", mode="prewarm2"),
+            "pysandbox (warm API, audit off, prewarm=2 + fork server)": warm_api_process(
+                rootfs, n, "off", mode="prewarm2+fork-server"
             ),
-            "pysandbox (warm API, audit off, prewarm=1)": warm_api_process(
-                rootfs, args.runs * 2, "off", mode="prewarm"
-            ),
-            "pysandbox (warm API, audit off, prewarm=2)": warm_api_process(
-                rootfs, args.runs * 2, "off", mode="prewarm2"
-            ),
-            "pysandbox (warm, audit off, 200 MB caller)": warm_api_process(rootfs, args.runs * 2, "off", 200),
-            "pysandbox (warm, same, fork server)": warm_api_process(
-                rootfs, args.runs * 2, "off", 200, "fork-server"
-            ),
-            "pysandbox (warm, same, prewarm=2)": warm_api_process(
-                rootfs, args.runs * 2, "off", 200, "prewarm2"
+            "pysandbox (warm, audit off, 200 MB caller)": warm_api_process(rootfs, n, "off", 200),
+            "pysandbox (warm, same, fork server)": warm_api_process(rootfs, n, "off", 200, "fork-server"),
+            "pysandbox (warm, same, prewarm=2)": warm_api_process(rootfs, n, "off", 200, "prewarm2"),
+            "pysandbox (warm, same, prewarm=2 + fork server)": warm_api_process(
+                rootfs, n, "off", 200, "prewarm2+fork-server"
             ),
         }
         report(cold, warm, context)

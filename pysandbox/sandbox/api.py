@@ -125,7 +125,8 @@ class Sandbox:
         fresh sandbox, and one that never ran records nothing. A waiting sandbox holds what a
         running one does (a process, a lease, a cgroup, its network); `close()` tears them down,
         and they die with the thread that started them (PR_SET_PDEATHSIG), as the fork server
-        does. Not with `name` (two sandboxes would need it at once) nor with fork_server."""
+        does. With fork_server too, the server forks them and the caller never forks: the pair
+        suits a large caller best. Not with `name` (two sandboxes would need it at once)."""
         base = load(profile)
         if isinstance(user, str):
             user = parse_user(user)
@@ -162,8 +163,10 @@ class Sandbox:
             raise SandboxError("both an image and --rootfs given: use one of them")
         if self.prewarm < 0:
             raise SandboxError(f"prewarm={prewarm}: give how many sandboxes to keep ready (0 or more)")
-        if self.prewarm and (self.name or fork_server):
-            raise SandboxError("prewarm combines with neither name= nor fork_server=True: drop one")
+        if self.prewarm and self.name:
+            raise SandboxError(
+                "prewarm does not combine with name=: two sandboxes would need the name at once"
+            )
         self._fork_server()
         self._top_up()
 
@@ -247,7 +250,8 @@ class Sandbox:
             with self._ahead_lock:
                 if len(self._ahead) >= self.prewarm:
                     return
-            session = Session(self._spec(None), self.stdio, self.overrides, self.on_warning, self._prepared)
+            session = Session(self._spec(None), self.stdio, self.overrides, self.on_warning, self._prepared,
+                              self._fork_server())  # fmt: skip
             try:
                 session.start(ahead=True)
             except Exception:

@@ -72,7 +72,9 @@ def test_options_and_overrides(busybox_rootfs: Path, out: Any, tmp_path: Path) -
     assert loosened.profile.network.mode == "host" and loosened.overrides[0].unsafe
 
 
-@pytest.mark.parametrize("mode", ["fork_server=False", "fork_server=True", "prewarm=True"])
+@pytest.mark.parametrize(
+    "mode", ["fork_server=False", "fork_server=True", "prewarm=True", "prewarm=2, fork_server=True"]
+)
 def test_api_as_an_unprivileged_user(psb_user: Any, busybox_rootfs: Path, mode: str) -> None:
     test_user = psb_user.user
     script = textwrap.dedent(f"""

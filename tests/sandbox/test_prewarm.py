@@ -1,7 +1,8 @@
-"""`Sandbox(..., prewarm=True)`: the next sandbox is started ahead (namespaces, root, confined PID 1)
-and gets its command with "S". Every run still gets a fresh sandbox, results and audit records are
-those of a direct launch, a sandbox that never ran records nothing and leaves nothing behind
-(close(), or the caller's death). (Rootless: test_api runs its unprivileged-user case this way.)"""
+"""`Sandbox(..., prewarm=N)`: the next sandboxes are started ahead (namespaces, root, confined PID 1)
+and get their command with "S". Every run still gets a fresh sandbox, results and audit records
+are those of a direct launch, a sandbox that never ran records nothing and leaves nothing behind
+(close(), or the caller's death); with the fork server the caller never forks. (Rootless: test_api
+runs its unprivileged-user case this way.)"""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from proctools import alive
 from psbcli import run_psb
 
 from pysandbox import paths
+from pysandbox.sandbox import libc
 from pysandbox.sandbox.api import Sandbox
 from pysandbox.sandbox.init import ARGV_MAX
 from pysandbox.types import SandboxError
@@ -137,11 +139,32 @@ def test_two_ahead(busybox_rootfs: Path, out: Any) -> None:
     assert _leases() == []
 
 
+@requires_root
+def test_with_the_fork_server_the_caller_never_forks(
+    busybox_rootfs: Path, out: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """prewarm and fork_server: the server forks the sandboxes started ahead as it forks others."""
+    with Sandbox(
+        "default", rootfs=busybox_rootfs, stdout=out, stderr=out, fork_server=True, prewarm=2
+    ) as box:
+
+        def refuse(*_: object) -> int:
+            raise AssertionError("the caller forked")
+
+        monkeypatch.setattr(libc, "fork_into_namespaces", refuse)  # the server has its own copy
+        monkeypatch.setattr(os, "fork", refuse)
+        results = [box.run(["/bin/sh", "-c", f"echo $$ $(hostname); exit {n}"]) for n in range(3)]
+        monkeypatch.undo()
+        server = box._server.pid
+        assert len(_descendants(server)) >= 2  # the two waiting
+    assert [r.status for r in results] == [0, 1, 2]
+    assert _text(out).split() == [w for r in results for w in ("2", r.name)]
+    assert not alive(server) and _leases() == []
+
+
 def test_combinations_that_cannot_work_are_refused() -> None:
     with pytest.raises(SandboxError, match="name="):
         Sandbox("default", name="fixed", prewarm=True)
-    with pytest.raises(SandboxError, match="fork_server"):
-        Sandbox("default", fork_server=True, prewarm=True)
     with pytest.raises(SandboxError, match="0 or more"):
         Sandbox("default", prewarm=-1)
 
