@@ -245,15 +245,29 @@ class Sandbox:
 
     def _top_up(self) -> None:
         """Starts sandboxes ahead until `prewarm` of them wait. A failure here is not this run's:
-        the next run starts its sandbox itself, and reports what fails."""
+        the next run starts its sandbox itself, and reports what fails.
+
+        With the fork server and two or more ahead, the newest is only requested from the server
+        (the server forks it meanwhile) and configured by the next top-up, so that this run
+        does not wait for the fork; the next run takes an older one."""
+        server = self._fork_server()
+        with self._ahead_lock:
+            waiting = list(self._ahead)
+        for session in waiting:
+            if not session.ready():
+                with self._ahead_lock:
+                    if session in self._ahead:
+                        self._ahead.remove(session)
+                _AHEAD.discard(session)
         while True:
             with self._ahead_lock:
                 if len(self._ahead) >= self.prewarm:
                     return
-            session = Session(self._spec(None), self.stdio, self.overrides, self.on_warning, self._prepared,
-                              self._fork_server())  # fmt: skip
+            session = Session(
+                self._spec(None), self.stdio, self.overrides, self.on_warning, self._prepared, server
+            )
             try:
-                session.start(ahead=True)
+                session.start(ahead=True, defer=server is not None and self.prewarm > 1)
             except Exception:
                 return
             _AHEAD.add(session)

@@ -71,9 +71,9 @@ class ForkServer:
             return False
         return done == 0
 
-    def spawn(self, launch: Launch, child_end: channel.Sock) -> tuple[int, channel.Sock]:
-        """PID 1 of a new sandbox, cloned by the server into `launch.flags`; its pid and the report
-        socket that `wait` reads."""
+    def request(self, launch: Launch, child_end: channel.Sock) -> channel.Sock:
+        """Asks for PID 1 of a new sandbox, cloned by the server into `launch.flags`: the report
+        socket, from which `started` reads its pid and `wait` its end."""
         report, theirs = channel.pair()
         try:
             request = pickle.dumps((os.getcwd(), launch), protocol=pickle.HIGHEST_PROTOCOL)
@@ -87,9 +87,14 @@ class ForkServer:
             raise SandboxError(f"the sandbox fork server is gone ({exc.strerror}): run again") from None
         finally:
             theirs.close()
+        return report
+
+    @staticmethod
+    def started(report: channel.Sock) -> int:
+        """The pid of the PID 1 requested (closes `report` when there is none)."""
         answer = report.recv(4096)
         if answer.startswith(b"P"):
-            return int(answer[1:]), report
+            return int(answer[1:])
         report.close()
         if answer.startswith(b"F"):
             raise SandboxError(answer[1:].decode(errors="replace"))

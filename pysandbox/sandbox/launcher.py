@@ -327,21 +327,28 @@ class Runner:
         # writer), done while PID 1 builds the root rather than before the fork.
         self.meanwhile = meanwhile
         self.direct = False
+        self.deferred = False  # the server is asked for PID 1; configure() not done yet
         self.server = server  # forks PID 1 instead of this process (forkserver)
         self.report: channel.Sock | None = None  # the server's report on that PID 1
         self.pid_a = 0
         self.pid_b = 0
         self.sock: channel.Sock | None = None
 
-    def start(self) -> None:
-        """Forks PID 1 (or A) and configures it up to "G": it then builds its root on its own."""
+    def start(self, defer: bool = False) -> None:
+        """Forks PID 1 (or A) and configures it up to "G": it then builds its root on its own.
+        defer: with the fork server, only ask it for PID 1; `configure` does the rest later."""
         parent, child = channel.pair()
         self.sock = parent
         sys.stdout.flush()
         sys.stderr.flush()
         if self.server is not None:
-            pid, self.report = self.server.spawn(self.launch, child)
-            direct = self.direct = True
+            self.report = self.server.request(self.launch, child)
+            child.close()
+            self.direct = True
+            self.deferred = True
+            if not defer:
+                self.configure()
+            return
         else:
             # Single-threaded: clone PID 1 straight into the namespaces. Otherwise fork A, which
             # unshares and forks PID 1 (glibc's fork is the only safe one next to other threads).
@@ -353,10 +360,21 @@ class Runner:
             if pid == 0:
                 parent.close()
                 run_child(child, self.launch, direct)
-        self.pid_a = pid
         child.close()
+        self._forked(pid)
+
+    def configure(self) -> None:
+        """The rest of a deferred `start`, once the server has forked PID 1 (idempotent)."""
+        if not self.deferred:
+            return
+        self.deferred = False
+        assert self.server is not None and self.report is not None
+        self._forked(self.server.started(self.report))
+
+    def _forked(self, pid: int) -> None:
+        self.pid_a = pid
         self.forked()
-        if direct:
+        if self.direct:
             self.pid_b = pid
         else:
             msg = self._recv()
@@ -373,6 +391,7 @@ class Runner:
         """After `start`: runs the sandbox to the end; returns (status, signal, exec error).
         argv: the command, when the plan has none (a sandbox started ahead)."""
         go = b"S" + encode_argv(argv) if argv else b"S"
+        self.configure()
         if self.forwarder is not None:
             self.forwarder.install()
             if self.pid_b:
@@ -480,6 +499,12 @@ class Runner:
 
     def close(self) -> None:
         """Kills what is left (only on an error path: A has exited otherwise) and reaps A."""
+        if self.deferred and self.server is not None and self.report is not None:
+            self.deferred = False
+            try:
+                self.pid_a = self.server.started(self.report)
+            except SandboxError:
+                self.report = None
         if self.pid_a:
             try:
                 os.kill(self.pid_a, signal.SIGKILL)

@@ -3,9 +3,10 @@ recorder, storage), the Runner that talks to its PID 1, and the events it record
 
 Interface used by `api.Sandbox`:
   Session(spec, stdio, overrides, on_warning, cache, server)
-  Session.start(ahead=False)  everything up to PID 1's fork and "G"; PID 1 then builds its root
-      on its own. ahead: the command is not known yet (spec.argv is ignored): a sandbox started
-      ahead of its run (Sandbox(prewarm=True)), which records nothing until `finish`.
+  Session.start(ahead=False, defer=False)  everything up to PID 1's fork and "G"; PID 1 then
+      builds its root on its own. ahead: the command is not known yet (spec.argv is ignored): a
+      sandbox started ahead of its run (Sandbox(prewarm=N)), which records nothing until
+      `finish`. defer: with the fork server, stop at the request; `ready()` does the rest.
   Session.finish(argv=None, after_start=...) -> Result  runs it to the end: create and start
       recorded durably before "S", the workload, exit recorded. argv: the command of a sandbox
       started ahead. after_start: called once the workload is on its way.
@@ -72,7 +73,9 @@ class Session:
         self.observe = False
         self.prepared: Any = None
 
-    def start(self, ahead: bool = False) -> None:
+    def start(self, ahead: bool = False, defer: bool = False) -> None:
+        """defer (with the fork server): only ask the server for PID 1; `ready` (or `finish`)
+        configures it once the server has forked it."""
         self.started = time.monotonic()
         spec = self.spec
         profile = spec.profile
@@ -148,7 +151,7 @@ class Session:
             join = cg.add if cg is not None and self.tasks is None else None
             self.runner = Runner(plan, spec.forward_signals, attach, self._forked, self.on_warning, join,
                                  self._meanwhile, server)  # fmt: skip
-            self.runner.start()
+            self.runner.start(defer)
         except BaseException:
             self._release(record=not ahead)  # a refused mount, say, is recorded (not when ahead)
             raise
@@ -191,6 +194,16 @@ class Session:
             return result
         finally:
             self._release(record=True)
+
+    def ready(self) -> bool:
+        """Configures a deferred start; False when that failed (the sandbox is torn down)."""
+        try:
+            assert self.runner is not None
+            self.runner.configure()
+        except Exception:
+            self._release(record=False)
+            return False
+        return True
 
     def abort(self) -> None:
         self._release(record=False)
