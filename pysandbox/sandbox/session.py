@@ -154,6 +154,7 @@ class Session:
             self.runner.start(defer)
         except BaseException:
             self._release(record=not ahead)  # a refused mount, say, is recorded (not when ahead)
+            self._drop_keep_dir()
             raise
 
     def finish(
@@ -207,6 +208,17 @@ class Session:
 
     def abort(self) -> None:
         self._release(record=False)
+        self._drop_keep_dir()
+
+    def _drop_keep_dir(self) -> None:
+        """A sandbox that never ran has no changes to keep (once its PID 1 is gone)."""
+        keep_dir, self.keep_dir = self.keep_dir, None
+        if keep_dir is not None:
+            from pathlib import Path
+
+            from pysandbox.images.store import rmtree_force
+
+            rmtree_force(Path(keep_dir))
 
     # -- the Runner's hooks ----------------------------------------------------------------------
 

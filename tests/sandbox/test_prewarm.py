@@ -162,6 +162,16 @@ def test_with_the_fork_server_the_caller_never_forks(
     assert not alive(server) and _leases() == []
 
 
+@requires_root
+def test_keep_keeps_only_what_ran(busybox_rootfs: Path, out: Any) -> None:
+    """keep=True: each run's upper directory is kept; the waiting sandbox's is removed at close."""
+    with Sandbox("default", rootfs=busybox_rootfs, stdout=out, stderr=out, keep=True, prewarm=True) as box:
+        result = box.run(["/bin/sh", "-c", "echo kept > /marker"])
+    kept = Path(paths.location(paths.STATE), ".kept")
+    assert result.kept is not None and Path(result.kept, "marker").read_text() == "kept\n"
+    assert [p.name for p in kept.iterdir()] == [Path(result.kept).parent.name]
+
+
 def test_combinations_that_cannot_work_are_refused() -> None:
     with pytest.raises(SandboxError, match="name="):
         Sandbox("default", name="fixed", prewarm=True)
