@@ -146,3 +146,20 @@ def test_volume_persists_across_sandboxes(
         st = (home / "volumes" / "data" / "data").stat()
         assert st.st_uid == test_user.uid
         assert "data" in psb("volume", "ls", "-q").stdout.split()
+
+
+@root_conftest.requires_root
+def test_prewarmed_sandboxes_apply_the_image_config_to_each_command(tmp_path: Path, bb_tar: bytes) -> None:
+    """Sandbox(image=..., prewarm=True): the sandbox waits with the image's root, env and workdir;
+    each run's arguments still meet ENTRYPOINT and CMD as Docker's rules say."""
+    from pysandbox.sandbox.api import Sandbox
+
+    _import(tmp_path, bb_tar, "ahead:1", {"Entrypoint": [*SH, "echo $0 $1 $FROM"], "Cmd": ["cmd"],
+                                          "Env": ["FROM=image"]})  # fmt: skip
+    out = tmp_path / "out"
+    with out.open("w+") as fh, Sandbox("default", image="ahead:1", stdout=fh, prewarm=True) as box:
+        results = [box.run([]), box.run(["arg0", "arg1"])]
+        fh.seek(0)
+        lines = fh.read().splitlines()
+    assert [r.status for r in results] == [0, 0]
+    assert lines == ["cmd image", "arg0 arg1 image"]
