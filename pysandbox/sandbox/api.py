@@ -237,7 +237,13 @@ class Sandbox:
                 ahead.abort()
             else:
                 _AHEAD.discard(ahead)
-                return ahead.finish(command, after_start)
+                try:
+                    return ahead.finish(command, after_start)
+                except SandboxError:
+                    if ahead.went:
+                        raise
+                    # It died waiting (with the thread that started it, say) or failed its set-up:
+                    # a sandbox started now runs the command, or reports that failure itself.
         session = Session(self.spec(argv), self.stdio, self.overrides, self.on_warning, self._prepared,
                           self._fork_server())  # fmt: skip
         session.start()

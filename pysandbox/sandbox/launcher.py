@@ -406,6 +406,8 @@ class Runner:
             elif kind == b"W":
                 self.warn(body)
             elif kind == b"R":
+                if not _running(self.pid_b):  # killed since it said "R" (while it waited, started ahead)
+                    self._unexpected(b"")
                 before_start(self.pid_b)
                 assert self.sock is not None
                 self.sock.send(go)
@@ -474,8 +476,12 @@ class Runner:
         return trees
 
     def _recv(self) -> bytes:
+        """The next message; b"" once the other side is gone (its end closed, or reset by its death)."""
         assert self.sock is not None
-        return self.sock.recv(4096)
+        try:
+            return self.sock.recv(4096)
+        except OSError:
+            return b""
 
     def _unexpected(self, msg: bytes) -> None:
         if msg.startswith(b"F"):
@@ -520,6 +526,16 @@ class Runner:
     def wait(self) -> None:
         """After the final report: A exits as soon as B has."""
         self._reap()
+
+
+def _running(pid: int) -> bool:
+    """Not exited (a zombie has): /proc/PID/stat's state, whoever its parent is."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            state = fh.read().rsplit(b")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in (b"Z", b"X")
 
 
 def encode_argv(argv: tuple[str, ...]) -> bytes:

@@ -56,6 +56,8 @@ class Session:
         self.cache = cache
         self.server = server
         self.argv = spec.argv
+        self.ahead = False  # started ahead, and given its command by finish
+        self.went = False  # ready, and about to get "S": a failure from then on is the run's
         self.started = 0.0
         self.rec: Any = None
         self.held: Any = None
@@ -166,7 +168,7 @@ class Session:
             if argv is not None:  # started ahead: the sandbox's life, as recorded, begins now
                 self.started = time.monotonic()
                 self.argv = argv
-                self._record_create()
+                self.ahead = True
             status, signum, error = self.runner.finish(self._before_start, argv or (), after_start)
             lease = self.lease
             result = Result(status, signum, lease.name, lease.sandbox_id, time.monotonic() - self.started,
@@ -233,6 +235,9 @@ class Session:
             self.rec.prepare()  # create (and mount) events commit with start, durably, before "S"
 
     def _before_start(self, pid: int) -> None:
+        self.went = True
+        if self.ahead:  # recorded once it is ready: one that died waiting records nothing
+            self._record_create()
         if self.rec is not None:
             self.rec.event("start", durable=True, pid=pid, command=list(self.argv))
 

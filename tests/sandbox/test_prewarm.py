@@ -35,6 +35,13 @@ def _leases() -> list[str]:
     return sorted(n for n in os.listdir(state) if not n.startswith(".")) if os.path.isdir(state) else []
 
 
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return ""
+
+
 def _events(kind: str) -> list[dict[str, Any]]:
     done = run_psb("audit", "log", "--type", kind, "--format", "json")
     assert done.returncode == 0, done.stderr
@@ -156,6 +163,7 @@ def test_with_the_fork_server_the_caller_never_forks(
         results = [box.run(["/bin/sh", "-c", f"echo $$ $(hostname); exit {n}"]) for n in range(3)]
         monkeypatch.undo()
         server = box._server.pid
+        assert all(waiting.ready() for waiting in box._ahead)  # the newest may be only requested
         assert len(_descendants(server)) >= 2  # the two waiting
     assert [r.status for r in results] == [0, 1, 2]
     assert _text(out).split() == [w for r in results for w in ("2", r.name)]
@@ -170,6 +178,27 @@ def test_keep_keeps_only_what_ran(busybox_rootfs: Path, out: Any) -> None:
     kept = Path(paths.location(paths.STATE), ".kept")
     assert result.kept is not None and Path(result.kept, "marker").read_text() == "kept\n"
     assert [p.name for p in kept.iterdir()] == [Path(result.kept).parent.name]
+
+
+@requires_root
+@pytest.mark.parametrize("fork_server", [False, True], ids=["direct", "fork-server"])
+def test_a_waiting_sandbox_that_died_is_replaced(busybox_rootfs: Path, out: Any, fork_server: bool) -> None:
+    """Killed while it waited (as with the thread that started it): the run starts a sandbox of its
+    own, and the audit log holds only the sandbox that ran."""
+    with Sandbox(
+        "default", rootfs=busybox_rootfs, stdout=out, stderr=out, prewarm=1, fork_server=fork_server
+    ) as box:
+        waiting = box._ahead[0]
+        waiting.ready()
+        assert waiting.runner is not None and waiting.runner.pid_b
+        os.kill(waiting.runner.pid_b, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while _state(waiting.runner.pid_b) not in ("Z", "") and time.monotonic() < deadline:
+            time.sleep(0.01)  # dead (a zombie until reaped), not dying
+        result = box.run(["/bin/sh", "-c", "exit 6"])
+    assert result.status == 6
+    assert [e["sandbox"]["id"] for e in _events("create")] == [result.sandbox_id]
+    assert _leases() == []
 
 
 def test_combinations_that_cannot_work_are_refused() -> None:
