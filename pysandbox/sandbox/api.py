@@ -125,7 +125,7 @@ class Sandbox:
         fresh sandbox, and one that never ran records nothing. A waiting sandbox holds what a
         running one does (a process, a lease, a cgroup, its network); `close()` tears them down,
         and they die with the thread that started them (PR_SET_PDEATHSIG), as the fork server
-        does. With fork_server too, the server forks them and the caller never forks: the pair
+        does (a run that finds its sandbox dead starts a fresh one). With fork_server too, the server forks them and the caller never forks: the pair
         suits a large caller best. Not with `name` (two sandboxes would need it at once)."""
         base = load(profile)
         if isinstance(user, str):
