@@ -125,8 +125,9 @@ class Sandbox:
         fresh sandbox, and one that never ran records nothing. A waiting sandbox holds what a
         running one does (a process, a lease, a cgroup, its network); `close()` tears them down,
         and they die with the thread that started them (PR_SET_PDEATHSIG), as the fork server
-        does (a run that finds its sandbox dead starts a fresh one). With fork_server too, the server forks them and the caller never forks: the pair
-        suits a large caller best. Not with `name` (two sandboxes would need it at once)."""
+        does (a run that finds its sandbox dead starts a fresh one). With fork_server too, the
+        server forks them and the caller never forks: the pair suits a large caller best. Not
+        with `name` (two sandboxes would need it at once)."""
         base = load(profile)
         if isinstance(user, str):
             user = parse_user(user)
@@ -250,13 +251,12 @@ class Sandbox:
         return session.finish(after_start=after_start)
 
     def _top_up(self) -> None:
-        """Starts sandboxes ahead until `prewarm` of them wait. A failure here is not this run's:
-        the next run starts its sandbox itself, and reports what fails.
+        """Starts sandboxes ahead until `prewarm` of them wait. A failure here is not this run's
+        (it may run already): the next run starts its sandbox itself, and reports what fails.
 
         With the fork server and two or more ahead, the newest is only requested from the server
         (the server forks it meanwhile) and configured by the next top-up, so that this run
         does not wait for the fork; the next run takes an older one."""
-        server = self._fork_server()
         with self._ahead_lock:
             waiting = list(self._ahead)
         for session in waiting:
@@ -265,20 +265,21 @@ class Sandbox:
                     if session in self._ahead:
                         self._ahead.remove(session)
                 _AHEAD.discard(session)
-        while True:
-            with self._ahead_lock:
-                if len(self._ahead) >= self.prewarm:
-                    return
-            session = Session(
-                self._spec(None), self.stdio, self.overrides, self.on_warning, self._prepared, server
-            )
-            try:
+        try:
+            while True:
+                with self._ahead_lock:
+                    if len(self._ahead) >= self.prewarm:
+                        return
+                server = self._fork_server()
+                session = Session(
+                    self._spec(None), self.stdio, self.overrides, self.on_warning, self._prepared, server
+                )
                 session.start(ahead=True, defer=server is not None and self.prewarm > 1)
-            except Exception:
-                return
-            _AHEAD.add(session)
-            with self._ahead_lock:
-                self._ahead.append(session)
+                _AHEAD.add(session)
+                with self._ahead_lock:
+                    self._ahead.append(session)
+        except Exception:
+            return
 
     def _fork_server(self) -> ForkServer | None:
         if not self.fork_server:

@@ -24,6 +24,7 @@ from pysandbox import paths
 from pysandbox.sandbox import libc
 from pysandbox.sandbox.api import Sandbox
 from pysandbox.sandbox.init import ARGV_MAX
+from pysandbox.sandbox.session import Session
 from pysandbox.types import SandboxError
 
 from .conftest import taken as _text
@@ -198,6 +199,34 @@ def test_a_waiting_sandbox_that_died_is_replaced(busybox_rootfs: Path, out: Any,
         result = box.run(["/bin/sh", "-c", "exit 6"])
     assert result.status == 6
     assert [e["sandbox"]["id"] for e in _events("create")] == [result.sandbox_id]
+    assert _leases() == []
+
+
+@requires_root
+def test_a_failure_to_start_the_next_one_is_not_the_runs(
+    busybox_rootfs: Path, out: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The next sandbox is started while a run's workload runs: if that fails, the run still ends
+    as its workload did, and the following run starts a sandbox of its own."""
+    with Sandbox("default", rootfs=busybox_rootfs, stdout=out, stderr=out, prewarm=1) as box:
+        start, spec = Session.start, Sandbox._spec
+
+        def no_room(self: Session, ahead: bool = False, defer: bool = False) -> None:
+            if ahead:
+                raise SandboxError("no room for another sandbox")
+            start(self, ahead, defer)
+
+        def image_gone(self: Sandbox, argv: Any) -> Any:
+            if argv is None:
+                raise SandboxError("the image is gone")
+            return spec(self, argv)
+
+        monkeypatch.setattr(Session, "start", no_room)
+        monkeypatch.setattr(Sandbox, "_spec", image_gone)
+        first = box.run(["/bin/sh", "-c", "exit 3"])  # the one started with the Sandbox
+        second = box.run(["/bin/sh", "-c", "exit 4"])  # none waits: its own
+        assert box._ahead == []
+    assert (first.status, second.status) == (3, 4)
     assert _leases() == []
 
 
