@@ -406,7 +406,9 @@ class Runner:
             elif kind == b"W":
                 self.warn(body)
             elif kind == b"R":
-                if not _running(self.pid_b):  # killed since it said "R" (while it waited, started ahead)
+                # killed since it said "R" (while it waited, started ahead)? A, when B's pid has not
+                # come yet: A exits with B
+                if not _running(self.pid_b or self.pid_a):
                     self._unexpected(b"")
                 before_start(self.pid_b)
                 assert self.sock is not None

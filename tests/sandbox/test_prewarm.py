@@ -190,12 +190,17 @@ def test_a_waiting_sandbox_that_died_is_replaced(busybox_rootfs: Path, out: Any,
         "default", rootfs=busybox_rootfs, stdout=out, stderr=out, prewarm=1, fork_server=fork_server
     ) as box:
         waiting = box._ahead[0]
-        waiting.ready()
-        assert waiting.runner is not None and waiting.runner.pid_b
-        os.kill(waiting.runner.pid_b, signal.SIGKILL)
+        assert waiting.ready() and waiting.runner is not None
+        runner = waiting.runner
         deadline = time.monotonic() + 10
-        while _state(waiting.runner.pid_b) not in ("Z", "") and time.monotonic() < deadline:
-            time.sleep(0.01)  # dead (a zombie until reaped), not dying
+        while not runner.direct and not _descendants(runner.pid_a) and time.monotonic() < deadline:
+            time.sleep(0.01)  # next to other threads, A forks PID 1: wait for it
+        victims = [runner.pid_a, *_descendants(runner.pid_a)]  # PID 1, or A and PID 1
+        for pid in victims:
+            os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while any(_state(p) not in ("Z", "") for p in victims) and time.monotonic() < deadline:
+            time.sleep(0.01)  # dead (zombies until reaped), not dying
         result = box.run(["/bin/sh", "-c", "exit 6"])
     assert result.status == 6
     assert [e["sandbox"]["id"] for e in _events("create")] == [result.sandbox_id]
