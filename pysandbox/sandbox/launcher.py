@@ -1,14 +1,15 @@
 """The fork/unshare protocol between the launcher (L), the namespace holder (A) and PID 1 (B).
 
-  L forks A.  A: PR_SET_PDEATHSIG, moves itself into the cgroup (v1 `tasks` files L opened),
-  closes every inherited fd, unshares the user, mount, pid, net, ipc and uts namespaces, says "U".
-  L writes uid_map/gid_map (newuidmap/newgidmap for subordinate ranges), attaches the network,
-  and (as root) sends the idmapped rootfs and the bind sources as detached mount trees with "G".
-  A becomes root inside, unshares the cgroup namespace, forks B (PID 1 of the new pid namespace)
-  and reports B's pid.  B builds the root, pivots, confines itself as the workload will be
-  (user, capabilities, seccomp), says "R" (after "W warning" lines, if any); L records `create`
-  and `start` durably and answers "S"; B spawns the workload C, reaps, forwards signals, and
-  reports "X status signal" (or "E errno" when exec failed).
+  L forks A.  A: PR_SET_PDEATHSIG, moves itself into the cgroup (v1 `tasks` files L opened;
+  otherwise L adds it before "G"), closes every inherited fd, unshares the user, mount, pid, net,
+  ipc and uts namespaces, says "U".  L writes uid_map/gid_map (newuidmap/newgidmap for
+  subordinate ranges), attaches the network, and (as root) sends the idmapped rootfs and the bind
+  sources as detached mount trees with "G".  A becomes root inside, unshares the cgroup
+  namespace, forks B (PID 1 of the new pid namespace) and reports B's pid.  B builds the root,
+  pivots, confines itself as the workload will be (user, capabilities, seccomp), says "R" (after
+  "W warning" lines, if any); L records `create` and `start` durably and answers "S"; B spawns
+  the workload C, reaps, forwards signals, and reports "X status signal" (or "E errno" when exec
+  failed).
 
   A single-threaded L clones B directly into the namespaces (no A); a fork server (forkserver)
   may clone it instead of L. A sandbox started ahead (prewarm) has no command in its plan: "S"
