@@ -333,6 +333,7 @@ class Runner:
         self.meanwhile = meanwhile
         self.direct = False
         self.deferred = False  # the server is asked for PID 1; configure() not done yet
+        self.pidfd = -1  # PID 1's, when the server forked it
         self.server = server  # forks PID 1 instead of this process (forkserver)
         self.report: channel.Sock | None = None  # the server's report on that PID 1
         self.pid_a = 0
@@ -378,6 +379,10 @@ class Runner:
 
     def _forked(self, pid: int) -> None:
         self.pid_a = pid
+        if self.server is not None:
+            # the server's child: its exit is watched through a pidfd (wait), opened while it
+            # waits for "G", so that the pid cannot have been reused yet
+            self.pidfd = os.pidfd_open(pid)
         self.forked()
         if self.direct:
             self.pid_b = pid
@@ -520,18 +525,35 @@ class Runner:
                 self.report = None
         if self.pid_a:
             try:
-                os.kill(self.pid_a, signal.SIGKILL)
+                if self.pidfd >= 0:  # not our child: its pidfd names it whatever became of its pid
+                    signal.pidfd_send_signal(self.pidfd, signal.SIGKILL)
+                else:
+                    os.kill(self.pid_a, signal.SIGKILL)
             except ProcessLookupError:
                 pass
             self._reap()
         if self.sock is not None:
             self.sock.close()
             self.sock = None
+        if self.pidfd >= 0:
+            os.close(self.pidfd)
+            self.pidfd = -1
         if self.forwarder is not None:
             self.forwarder.restore()
 
     def wait(self) -> None:
-        """After the final report: A exits as soon as B has."""
+        """After the final report: A exits as soon as B has. With the fork server, B is the
+        server's child: we wait for its exit ourselves rather than for the server to reap it and
+        say so (the server may be busy forking the next sandbox)."""
+        if self.pidfd >= 0 and self.pid_a:
+            self.pid_a = 0
+            if self.report is not None:
+                self.report.close()  # the server's "X" is not needed: B said how it ended
+                self.report = None
+            import select
+
+            select.select([self.pidfd], [], [])  # readable once B has exited
+            return
         self._reap()
 
 
