@@ -19,7 +19,7 @@ from pysandbox.policies import overrides as ov
 from pysandbox.policies.model import Profile
 from pysandbox.record import replace
 from pysandbox.sandbox import harden, names, network
-from pysandbox.sandbox.launcher import Result, encode_argv
+from pysandbox.sandbox.launcher import Result
 from pysandbox.sandbox.session import Session
 from pysandbox.sandbox.spec import (
     RunSpec,
@@ -230,21 +230,20 @@ class Sandbox:
             ahead = self._ahead.pop(0) if self._ahead else None
         after_start = self._top_up if self.prewarm else _nothing
         if ahead is not None:
+            _AHEAD.discard(ahead)
             try:
                 command = self.command(argv, ahead.spec.run_image)
-                encode_argv(command)  # raises when it cannot be carried by "S"
             except SandboxError:
-                _AHEAD.discard(ahead)
                 ahead.abort()
-            else:
-                _AHEAD.discard(ahead)
-                try:
-                    return ahead.finish(command, after_start)
-                except SandboxError:
-                    if ahead.went:
-                        raise
-                    # It died waiting (with the thread that started it, say) or failed its set-up:
-                    # a sandbox started now runs the command, or reports that failure itself.
+                raise
+            try:
+                return ahead.finish(command, after_start)
+            except SandboxError:
+                if ahead.went:
+                    raise
+                # It died waiting (with the thread that started it, say), failed its set-up, or
+                # the command cannot travel with "S": a sandbox started now runs the command, or
+                # reports that failure itself.
         session = Session(self.spec(argv), self.stdio, self.overrides, self.on_warning, self._prepared,
                           self._fork_server())  # fmt: skip
         session.start()

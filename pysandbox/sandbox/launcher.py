@@ -399,8 +399,9 @@ class Runner:
         after_start: Callable[[], None] = lambda: None,
     ) -> tuple[int, int | None, str | None]:
         """After `start`: runs the sandbox to the end; returns (status, signal, exec error).
-        argv: the command, when the plan has none (a sandbox started ahead)."""
-        go = b"S" + encode_argv(argv) if argv else b"S"
+        argv: the command, when the plan has none (a sandbox started ahead); SandboxError before
+        anything is sent when it cannot travel with "S"."""
+        go = b"S" + _encode_argv(argv) if argv else b"S"
         self.configure()
         if self.forwarder is not None:
             self.forwarder.install()
@@ -567,7 +568,7 @@ def _running(pid: int) -> bool:
     return state not in (b"Z", b"X")
 
 
-def encode_argv(argv: tuple[str, ...]) -> bytes:
+def _encode_argv(argv: tuple[str, ...]) -> bytes:
     """A command as "S" carries it to PID 1; raises SandboxError when it cannot be carried."""
     try:
         parts = [os.fsencode(arg) for arg in argv]

@@ -9,7 +9,8 @@ Interface used by `api.Sandbox`:
       `finish`. defer: with the fork server, stop at the request; `ready()` does the rest.
   Session.finish(argv=None, after_start=...) -> Result  runs it to the end: create and start
       recorded durably before "S", the workload, exit recorded. argv: the command of a sandbox
-      started ahead. after_start: called once the workload is on its way.
+      started ahead (SandboxError before "S" when it cannot travel with it: `went` stays False).
+      after_start: called once the workload is on its way.
   Session.abort()  tears down a started sandbox that will not run (nothing recorded).
 start and finish release everything when they fail; finish always does when it returns.
 """
@@ -56,7 +57,7 @@ class Session:
         self.cache = cache
         self.server = server
         self.argv = spec.argv
-        self.ahead = False  # started ahead, and given its command by finish
+        self.ahead = False  # started ahead: its command comes with finish
         self.went = False  # ready, and about to get "S": a failure from then on is the run's
         self.started = 0.0
         self.rec: Any = None
@@ -71,7 +72,6 @@ class Session:
         self.denials: list[Any] = []
         self.findings: dict[str, Any] = {}
         self.keep_dir: str | None = None
-        self.own_net = False
         self.observe = False
         self.prepared: Any = None
 
@@ -79,13 +79,14 @@ class Session:
         """defer (with the fork server): only ask the server for PID 1; `ready` (or `finish`)
         configures it once the server has forked it."""
         self.started = time.monotonic()
+        self.ahead = ahead
         spec = self.spec
         profile = spec.profile
         ns = profile.namespaces
         is_root = os.geteuid() == 0
         userns = ns.user and profile.idmap.mode != "host"
         _check_spec(spec, is_root, userns)
-        self.own_net = ns.net and profile.network.mode != "host"
+        own_net = ns.net and profile.network.mode != "host"
         sandbox_id = names.new_id()
         if profile.audit != "off":
             from pysandbox.audit.recorder import Recorder
@@ -117,7 +118,7 @@ class Session:
             self.tasks = cg.open_self_join() if cg is not None and server is None else None
             self.keep_dir = _keep_dir(spec, lease, m) if spec.keep and spec.layers else None
             fs = _fs_plan(spec, m, userns) if ns.mount else None
-            resolv = network.resolv_conf(profile.network.mode) if self.own_net else None
+            resolv = network.resolv_conf(profile.network.mode) if own_net else None
             if fs is not None and resolv is not None:
                 fs = replace(fs, files=(("/etc/resolv.conf", resolv),))
             init = InitPlan(
@@ -125,7 +126,7 @@ class Session:
                 env=build_env(spec),
                 workdir=spec.workdir,
                 hostname=(profile.hostname or lease.name)[:64] if ns.uts else None,
-                network=profile.network.mode if self.own_net else None,
+                network=profile.network.mode if own_net else None,
                 fs=fs,
                 prepared=prepared,
             )
@@ -146,7 +147,7 @@ class Session:
                 self._record_create()
 
             def attach(pid: int) -> None:
-                if self.own_net:
+                if own_net:
                     allow = profile.network.allow_host_loopback
                     self.net = network.attach(profile.network.mode, pid, publish, allow_host_loopback=allow)
 
@@ -165,10 +166,10 @@ class Session:
         assert self.runner is not None and self.lease is not None
         profile, rec = self.spec.profile, self.rec
         try:
-            if argv is not None:  # started ahead: the sandbox's life, as recorded, begins now
+            if self.ahead:  # the sandbox's life, as recorded, begins now
+                assert argv is not None
                 self.started = time.monotonic()
                 self.argv = argv
-                self.ahead = True
             status, signum, error = self.runner.finish(self._before_start, argv or (), after_start)
             lease = self.lease
             result = Result(status, signum, lease.name, lease.sandbox_id, time.monotonic() - self.started,
@@ -196,7 +197,10 @@ class Session:
                 _record_exit(rec, result, profile)
             return result
         finally:
-            self._release(record=True)
+            # one started ahead that never got "S" records nothing, as if aborted
+            self._release(record=self.went or not self.ahead)
+            if not self.went:  # its workload never started: no changes to keep
+                self._drop_keep_dir()
 
     def ready(self) -> bool:
         """Configures a deferred start; False when that failed (the sandbox is torn down)."""
@@ -204,7 +208,7 @@ class Session:
             assert self.runner is not None
             self.runner.configure()
         except Exception:
-            self._release(record=False)
+            self.abort()
             return False
         return True
 
