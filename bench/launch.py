@@ -208,6 +208,9 @@ def main() -> int:
         n = args.runs * 2
         warm = {
             "pysandbox (warm API, default profile)": warm_api_process(rootfs, n, "events"),
+            "pysandbox (warm API, default profile, prewarm=2)": warm_api_process(
+                rootfs, n, "events", mode="prewarm2"
+            ),
             "pysandbox (warm API, default profile, prewarm=2 + fork server)": warm_api_process(
                 rootfs, n, "events", mode="prewarm2+fork-server"
             ),

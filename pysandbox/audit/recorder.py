@@ -5,7 +5,9 @@ Interface used by the launcher:
   Recorder.event(type, durable=False, **fields)  durable: this and every earlier event are
       committed and fsync'd before it returns (so `event("create"); event("start", durable=True)`
       costs one transaction)
-  Recorder.flush(), Recorder.close()  (close commits durably what is left)
+  Recorder.flush(), Recorder.close()  (close commits durably what is left; close(durable=False)
+      commits it and leaves its fsync to the process's writer: the next durable commit, the
+      writer's close at exit, or the kernel's writeback)
   Recorder.discard()  drops the events not committed yet
   Recorder.prepare()  loads the writer (sinks, SQLite, the connection) and commits nothing, so
       that the next durable event pays only its transaction
@@ -95,9 +97,10 @@ class Recorder:
         if durable or len(pending) >= BATCH_EVENTS or (pending and now - pending[0][0] >= _BATCH_NS):
             self.flush(durable)
 
-    def flush(self, durable: bool = True) -> list[Row]:
+    def flush(self, durable: bool = True, background: bool = True) -> list[Row]:
         """Commit what waits; the rows as stored. durable: and fsync'd (with every earlier
-        commit) before returning; otherwise fsync'd in the background."""
+        commit) before returning; otherwise fsync'd in the background, or (background=False)
+        by the store's next durable commit or close (Store.append)."""
         if not self._pending:
             if durable and self._store is not None:
                 _sync_store(self._store)  # earlier batches whose fsync may still run in the background
@@ -105,7 +108,8 @@ class Recorder:
         events, self._pending = self._pending, []
         sinks = self._sink_set()
         try:
-            rows = self._get_store().append(events, queued_sinks=sinks.queued_keys(), wait=durable)
+            keys = sinks.queued_keys()
+            rows = self._get_store().append(events, queued_sinks=keys, wait=durable, background=background)
         except UserError:
             raise
         except Exception as exc:  # sqlite3.Error, OSError: the sandbox must not run unrecorded
@@ -133,15 +137,17 @@ class Recorder:
         self._pending = []
         self._repeats.clear()
 
-    def close(self) -> None:
-        """Commit what waits; when this returns, every event of this recorder is on disk."""
+    def close(self, durable: bool = True) -> None:
+        """Commit what waits; when this returns, every event of this recorder is on disk, or with
+        durable=False committed, its fsync left to the process's writer (Store.append)."""
         self._release_repeats(everything=True)
+        shared = self._store is None or self._store is _shared.get("store")
         try:
-            self.flush()
+            self.flush(durable=durable or not shared, background=False)
         finally:
-            if self._store is not None:
+            if self._store is not None and (durable or not shared):
                 # waits for the background fsync of batches; the process's shared store stays open
-                _sync_store(self._store, close=self._store is not _shared.get("store"))
+                _sync_store(self._store, close=not shared)
 
     # -- internals -------------------------------------------------------------------------------
 

@@ -134,3 +134,78 @@ def test_committed_batches_survive_kill_9(audit) -> None:
     assert _count() == 20
     verified = audit("verify")
     assert verified.returncode == 0 and "20 events" in verified.stdout, verified.stdout
+
+
+def test_close_without_waiting_commits_and_the_next_durable_event_fsyncs_it(
+    syncs: list[tuple[str, int]], reader: Callable[[], sqlite3.Connection]
+) -> None:
+    """A sandbox's exit: committed before `run` returns, its fsync left to the next sandbox's
+    durable start (one fdatasync a launch instead of two) or to the writer's close."""
+    wal = f"{paths.audit_db()}-wal"
+    first = Recorder("sb-exit1", "e1", "default")
+    first.event("start", durable=True, pid=1)
+    reader()
+    synced = len(syncs)
+    first.event("exit", status=0, signal=None)
+    first.close(durable=False)
+    assert _count() == 2 and len(syncs) == synced  # committed, not fsync'd yet
+    assert os.path.getsize(wal) > syncs[-1][1]
+    second = Recorder("sb-exit2", "e2", "default")
+    second.event("start", durable=True, pid=2)
+    assert len(syncs) == synced + 1 and syncs[-1] == (wal, os.path.getsize(wal))  # both, in one fsync
+    second.event("exit", status=0, signal=None)
+    second.close(durable=False)
+    assert len(syncs) == synced + 1
+    recorder._close_shared()  # the process's writer at exit: what is owed gets its fsync
+    assert len(syncs) == synced + 2 and syncs[-1] == (wal, os.path.getsize(wal))
+
+
+EXITING = r"""
+import os, signal
+from pysandbox.audit.recorder import Recorder
+rec = Recorder("sb-exit-k9", "k", "default")
+rec.event("start", durable=True, pid=3)
+rec.event("exit", status=0, signal=None)
+rec.close(durable=False)
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_an_exit_committed_without_its_fsync_survives_kill_9(audit) -> None:
+    proc = subprocess.run([sys.executable, "-c", EXITING], capture_output=True, timeout=60)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr
+    assert _count() == 2
+    assert audit("verify").returncode == 0
+
+
+def test_a_new_wal_has_its_directory_entry_synced_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each cold `pysandbox run` opens the WAL an earlier one made: the directory fsync that makes
+    a new WAL's entry durable is paid once per WAL file, not once per process (or Store)."""
+    from pysandbox.audit import store as store_module
+    from pysandbox.audit.store import Store
+
+    synced_dirs: list[str] = []
+    real = store_module._fsync_path
+
+    def spy(path: str) -> None:
+        synced_dirs.append(path)
+        real(path)
+
+    monkeypatch.setattr(store_module, "_fsync_path", spy)
+    home = str(paths.audit_db().parent)
+
+    def one_writer(n: int) -> None:
+        rec = Recorder(f"sb-dir{n}", "d", "default", store=Store(paths.audit_db()))
+        rec.event("start", durable=True, pid=n)
+        if n == 2:  # a reader keeps the WAL from being checkpointed away when this writer closes
+            held.append(sqlite3.connect(paths.audit_db()))
+            held[0].execute("SELECT count(*) FROM events").fetchone()
+        rec.close()
+
+    held: list[sqlite3.Connection] = []
+    one_writer(1)  # closes as the last connection: SQLite deletes the WAL
+    one_writer(2)  # a new WAL, synced into its directory
+    one_writer(3)  # the same WAL (the reader holds it): no directory fsync
+    assert os.getxattr(f"{paths.audit_db()}-wal", store_module.ENTRY_SYNCED) == b"1"
+    held[0].close()
+    assert synced_dirs.count(home) == 2
