@@ -19,7 +19,7 @@ from conftest import requires_root
 HEAVY = frozenset({
     "typing", "re", "enum", "json", "socket", "signal", "selectors", "collections", "contextlib",
     "functools", "pathlib", "dataclasses", "inspect", "subprocess", "yaml", "pydantic", "typer",
-    "rich", "pyseccomp",
+    "rich", "pyseccomp", "operator",
 })  # fmt: skip
 # The audit log's own cost, absent when the profile turns it off.
 AUDIT = frozenset({"_sqlite3", "sqlite3", "threading", "hashlib"})
