@@ -138,8 +138,9 @@ class Recorder:
         self._repeats.clear()
 
     def close(self, durable: bool = True) -> None:
-        """Commit what waits; when this returns, every event of this recorder is on disk, or with
-        durable=False committed, its fsync left to the process's writer (Store.append)."""
+        """Commit what waits. durable: when this returns, every event of this recorder is on
+        disk; otherwise committed (a kill -9 loses none) and its fsync left to the process's
+        shared writer (Store.append)."""
         self._release_repeats(everything=True)
         shared = self._store is None or self._store is _shared.get("store")
         try:
