@@ -38,8 +38,10 @@ def _sqlite_core() -> Any:
     collections, reprlib and more: another ~2.5 ms. Until something else loads functools, the
     init gets a stand-in whose lru_cache builds the very same C cache
     (_functools._lru_cache_wrapper, which lru_cache wraps), gone from sys.modules right after.
+    Only in a single-threaded process: a thread that imported functools meanwhile would get the
+    stand-in (a sys.modules look-up takes no lock).
     """
-    if "functools" in sys.modules or "_sqlite3" in sys.modules:
+    if "functools" in sys.modules or "_sqlite3" in sys.modules or _threads() != 1:
         import _sqlite3
 
         return _sqlite3
@@ -57,6 +59,15 @@ def _sqlite_core() -> Any:
         if sys.modules.get("functools") is stand_in:
             del sys.modules["functools"]
     return _sqlite3
+
+
+def _threads() -> int:
+    """This process's threads, as the kernel counts them (one that was just started included)."""
+    try:
+        with open("/proc/self/stat", "rb") as fh:
+            return int(fh.read().rsplit(b")", 1)[1].split()[17])
+    except (OSError, ValueError, IndexError):
+        return 0  # unknown: not known to be alone
 
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the run path

@@ -231,12 +231,14 @@ class Session:
     def _forked(self) -> None:
         _close_fds(self.tasks)  # the child has its copies
         self.tasks = None
-        if self.observe:
-            self.watcher = harden.watch_denials(self.prepared, self.denials.append)
 
     def _meanwhile(self) -> None:
         if self.rec is not None:
             self.rec.prepare()  # create (and mount) events commit with start, durably, before "S"
+        if self.observe:
+            # after the writer is loaded: with no thread besides this one, SQLite's core loads
+            # without functools (store._sqlite_core); a listener handed off before this waits
+            self.watcher = harden.watch_denials(self.prepared, self.denials.append)
 
     def _before_start(self, pid: int) -> None:
         self.went = True

@@ -32,3 +32,19 @@ def test_a_process_that_has_functools_gets_the_core_as_usual() -> None:
     assert probe != "import functools\n" + PROBE
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and done.stdout == "ok\n", done.stderr
+
+
+def test_with_another_thread_running_the_core_loads_the_real_functools() -> None:
+    """A thread that imported functools while the stand-in is in sys.modules would get it. The
+    other thread need not have run a line yet: the kernel counts it from its creation."""
+    probe = (
+        "import _thread, sys\n"
+        "hold = _thread.allocate_lock(); hold.acquire()\n"
+        "_thread.start_new_thread(hold.acquire, ())\n"
+        "from pysandbox.audit import store\n"
+        "assert hasattr(sys.modules['functools'], 'partial'), 'stand-in'\n"
+        "assert store.sqlite3.connect(':memory:').execute('SELECT 2').fetchone() == (2,)\n"
+        "print('ok')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and done.stdout == "ok\n", done.stderr
