@@ -6,7 +6,8 @@ launch; default, audit-off and strict profiles) is timed by hyperfine together w
 default profile (seccomp, masks: a like-for-like row for context); the warm API (many launches from
 one process, `Sandbox(...).run(["/bin/true"])`, default profile with audit on and off, directly,
 through the fork server and with prewarm, and from a caller holding 200 MB more) is timed
-in-process right after. Prints the means and the ratios against the targets: warm API <= 1.5x
+in-process right after, back to back; then, for context, with prewarm and the caller idle 10 ms
+after each run (paced). Prints the means and the ratios against the targets: warm API <= 1.5x
 bwrap, cold CLI <= runc. Needs root (runc).
 
     .venv/bin/python bench/launch.py [--runs N]
@@ -55,6 +56,7 @@ def runc_bundle(bundle: Path, rootfs: Path) -> Path:
 
 
 Stats = tuple[float, float]  # (mean, median) in ms
+PACE_MS = 10  # the paced rows' idle time after each run
 
 
 HARDENED = "bwrap, hardened like `default` (no overlay)"
@@ -118,7 +120,8 @@ def warm_api(rootfs: Path, runs: int, audit: str, heap_mb: int = 0, mode: str = 
     does (the Sandbox, and its fork server, are made before it grows). mode: direct, fork-server,
     prewarm1, prewarm2, prewarm2+fork-server (Sandbox(prewarm=N): each run starts the next
     sandbox; back to back, as here, its set-up competes with the run for the two cores, and with
-    only one ahead the run waits for it to be ready)."""
+    only one ahead the run waits for it to be ready); "+paced" leaves PACE_MS idle (untimed)
+    after each run, as a caller that does other work between runs."""
     from pysandbox.policies.loader import load_profile
     from pysandbox.sandbox.api import Sandbox
 
@@ -134,17 +137,22 @@ def warm_api(rootfs: Path, runs: int, audit: str, heap_mb: int = 0, mode: str = 
         result = box.run(["/bin/true"])
         times.append((time.perf_counter() - start) * 1000)
         assert result.status == 0, result
+        if "paced" in mode:
+            time.sleep(PACE_MS / 1000)
     box.close()
     del heap
     return statistics.mean(times), statistics.median(times)
 
 
-def report(cold: dict[str, Stats], warm: dict[str, Stats], context: dict[str, Stats]) -> None:
-    """Means and medians (a shared machine's stragglers move the mean), ratios, target verdicts."""
+def report(
+    cold: dict[str, Stats], warm: dict[str, Stats], context: dict[str, Stats], paced: dict[str, Stats]
+) -> None:
+    """Means and medians (a shared machine's stragglers move the mean), ratios, target verdicts.
+    The paced rows are context: the targets are judged on runs back to back, as bwrap's are."""
     bwrap, runc = cold["bwrap --unshare-all"], cold["runc run"]
     print("\nlaunch latency of /bin/true on a busybox rootfs (one run on this machine)")
     print(f"  {'':45} {'mean':>8}    {'median':>8}    x bwrap (mean/median)  x runc (mean/median)")
-    for name, (mean, median) in {**cold, **context, **warm}.items():
+    for name, (mean, median) in {**cold, **context, **warm, **paced}.items():
         ratios = f"{mean / bwrap[0]:5.2f} / {median / bwrap[1]:5.2f}          "
         ratios += f"{mean / runc[0]:5.2f} / {median / runc[1]:5.2f}"
         print(f"  {name:45} {mean:8.2f} ms {median:8.2f} ms   {ratios}")
@@ -152,6 +160,9 @@ def report(cold: dict[str, Stats], warm: dict[str, Stats], context: dict[str, St
     print(f"like for like (context, no target): x {HARDENED} (mean / median)")
     for name, (mean, median) in warm.items():
         print(f"  {name}: {mean / hardened[0]:.2f}x / {median / hardened[1]:.2f}x")
+    print(f"paced (context, no target: the caller idles {PACE_MS} ms after each run) x bwrap (mean / median)")
+    for name, (mean, median) in paced.items():
+        print(f"  {name}: {mean / bwrap[0]:.2f}x / {median / bwrap[1]:.2f}x")
     print("targets (mean / median):")
     for name, (mean, median) in warm.items():
         ok = ["met" if v <= 1.5 * b else "MISSED" for v, b in ((mean, bwrap[0]), (median, bwrap[1]))]
@@ -230,7 +241,18 @@ def main() -> int:
                 rootfs, n, "off", 200, "prewarm2+fork-server"
             ),
         }
-        report(cold, warm, context)
+        paced = {
+            "pysandbox (warm API, audit off, prewarm=2, paced)": warm_api_process(
+                rootfs, n, "off", mode="prewarm2+paced"
+            ),
+            "pysandbox (warm API, default profile, prewarm=2, paced)": warm_api_process(
+                rootfs, n, "events", mode="prewarm2+paced"
+            ),
+            "pysandbox (warm API, default profile, prewarm=2 + fork server, paced)": warm_api_process(
+                rootfs, n, "events", mode="prewarm2+fork-server+paced"
+            ),
+        }
+        report(cold, warm, context, paced)
         return 0
     finally:
         shutil.rmtree(work, ignore_errors=True)
