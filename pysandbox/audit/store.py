@@ -41,7 +41,7 @@ def _sqlite_core() -> Any:
     Only in a single-threaded process: a thread that imported functools meanwhile would get the
     stand-in (a sys.modules look-up takes no lock).
     """
-    if "functools" in sys.modules or "_sqlite3" in sys.modules or _threads() != 1:
+    if "functools" in sys.modules or "_sqlite3" in sys.modules or _thread_count() != 1:
         import _sqlite3
 
         return _sqlite3
@@ -61,13 +61,12 @@ def _sqlite_core() -> Any:
     return _sqlite3
 
 
-def _threads() -> int:
-    """This process's threads, as the kernel counts them (one that was just started included)."""
-    try:
-        with open("/proc/self/stat", "rb") as fh:
-            return int(fh.read().rsplit(b")", 1)[1].split()[17])
-    except (OSError, ValueError, IndexError):
-        return 0  # unknown: not known to be alone
+def _thread_count() -> int:
+    """The launcher's own count (the kernel's: a thread just started is in it), loaded by then on
+    the `run` path."""
+    from pysandbox.sandbox.libc import thread_count
+
+    return thread_count()
 
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the run path
