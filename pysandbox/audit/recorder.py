@@ -143,10 +143,11 @@ class Recorder:
         shared writer (Store.append)."""
         self._release_repeats(everything=True)
         shared = self._store is None or self._store is _shared.get("store")
+        durable = durable or not shared  # a store of its own is closed, and closing syncs
         try:
-            self.flush(durable=durable or not shared, background=False)
+            self.flush(durable=durable, background=False)
         finally:
-            if self._store is not None and (durable or not shared):
+            if self._store is not None and durable:
                 # waits for the background fsync of batches; the process's shared store stays open
                 _sync_store(self._store, close=not shared)
 
