@@ -132,11 +132,6 @@ class Recorder:
         except Exception as exc:  # as in flush: the sandbox must not run unrecorded
             raise SandboxError(f"cannot write the audit log: {exc}: check {store.path}") from None
 
-    def tidy(self) -> None:
-        """Store.tidy, once this recorder has a store: for after "S", while the workload runs."""
-        if self._store is not None:
-            self._store.tidy()
-
     def discard(self) -> None:
         """Drop what waits, uncommitted: the events of a sandbox started ahead that never ran."""
         self._pending = []

@@ -170,8 +170,6 @@ class Session:
                 assert argv is not None
                 self.started = time.monotonic()
                 self.argv = argv
-            if rec is not None:
-                after_start = _then(after_start, rec.tidy)
             status, signum, error = self.runner.finish(self._before_start, argv or (), after_start)
             lease = self.lease
             result = Result(status, signum, lease.name, lease.sandbox_id, time.monotonic() - self.started,
@@ -278,14 +276,6 @@ class Session:
             if rec is not None and not record:
                 rec.discard()
             _close_all(net, cg, rec if record else None, lease, slot, held)
-
-
-def _then(first: Callable[[], None], second: Callable[[], None]) -> Callable[[], None]:
-    def both() -> None:
-        first()
-        second()
-
-    return both
 
 
 def _check_spec(spec: RunSpec, is_root: bool, userns: bool) -> None:

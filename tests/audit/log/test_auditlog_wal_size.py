@@ -1,9 +1,10 @@
-"""The WAL stays short: the first process to open the log reads all of it, so writers checkpoint it
-once it passes WAL_TIDY_BYTES (Store.tidy, after "S") and SQLite cuts it when it starts over."""
+"""The WAL stays short: the first process to open the log reads all of it, so a commit that takes
+it past WAL_CHECKPOINT_PAGES checkpoints it, and SQLite starts it over in place."""
 
 from __future__ import annotations
 
 import os
+import sqlite3
 from itertools import pairwise
 from pathlib import Path
 
@@ -16,13 +17,15 @@ from pysandbox.audit.recorder import Recorder
 from pysandbox.audit.store import Store
 from pysandbox.sandbox.api import Sandbox
 
-LIMIT = 256 << 10  # well past the first commit, which creates the schema (~16 pages)
+PAGES = 48  # well past the first commit, which creates the schema (~16 pages)
+FRAME = 4096 + 24  # a page and its frame header
+HEADER = 32
 
 
 @pytest.fixture
-def limit(monkeypatch: pytest.MonkeyPatch) -> int:
-    monkeypatch.setattr(store_module, "WAL_TIDY_BYTES", LIMIT)
-    return LIMIT
+def pages(monkeypatch: pytest.MonkeyPatch) -> int:
+    monkeypatch.setattr(store_module, "WAL_CHECKPOINT_PAGES", PAGES)
+    return PAGES
 
 
 def _wal_size() -> int:
@@ -30,46 +33,41 @@ def _wal_size() -> int:
     return os.path.getsize(wal) if os.path.exists(wal) else 0
 
 
-def _commit(rec: Recorder, n: int) -> None:
-    rec.event("start", durable=True, pid=n)
+def _wal_frames() -> int:
+    """Frames in the WAL that a reader would see, checkpointed or not (a passive checkpoint copies
+    nothing new here: the writer has checkpointed already, or the frames are past the threshold)."""
+    conn = sqlite3.connect(paths.audit_db())
+    try:
+        return int(conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()[1])
+    finally:
+        conn.close()
 
 
-def test_a_long_wal_is_checkpointed_and_cut_when_it_starts_over(limit: int, audit) -> None:
-    store = Store(paths.audit_db())
-    rec = Recorder("sb-wal1", "w", "default", store=store)
-    n = 0
-    while _wal_size() <= limit:
-        n += 1
-        _commit(rec, n)
-    long = _wal_size()
-    store.tidy()
-    _commit(rec, n + 1)  # the first commit after a full checkpoint starts the WAL over
-    assert _wal_size() < limit < long
+def test_commits_keep_the_wal_short_and_start_it_over_in_place(pages: int, audit) -> None:
+    rec = Recorder("sb-wal1", "w", "default", store=Store(paths.audit_db()))
+    sizes = []
+    for n in range(60):
+        rec.event("start", durable=True, pid=n)
+        sizes.append(_wal_size())
     rec.close()
-    assert audit("verify").returncode == 0
-    assert f"{n + 1} events" in audit("verify").stdout
+    assert max(sizes) <= HEADER + FRAME * (pages + 8)  # the threshold and one commit's frames
+    restarts = [b for a, b in pairwise(sizes) if b == a]  # written over in place: same size
+    assert restarts and sizes[-1] == max(sizes)  # the file is never cut
+    verify = audit("verify")
+    assert verify.returncode == 0 and "60 events" in verify.stdout
 
 
-def test_a_short_wal_is_left_alone(limit: int) -> None:
-    store = Store(paths.audit_db())
-    rec = Recorder("sb-wal2", "w", "default", store=store)
-    _commit(rec, 1)
-    short = _wal_size()
-    store.tidy()
-    _commit(rec, 2)
-    assert short < _wal_size() <= limit  # appended to, not started over
-    rec.close()
+def test_the_default_threshold_is_what_sqlite_checkpoints_at() -> None:
+    conn = Store(paths.audit_db()).conn()
+    assert conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == store_module.WAL_CHECKPOINT_PAGES < 1000
 
 
 @requires_root
-def test_launches_keep_the_wal_short(limit: int, busybox_rootfs: Path, audit) -> None:
+def test_launches_keep_the_wal_short(pages: int, busybox_rootfs: Path, audit) -> None:
     box = Sandbox("default", rootfs=busybox_rootfs)
-    sizes = []
-    for _ in range(12):
+    for _ in range(10):
         assert box.run(["/bin/true"]).status == 0
-        sizes.append(_wal_size())
     box.close()
-    grown = max(b - a for a, b in pairwise(sizes))  # what one launch adds
-    assert max(sizes) <= limit + grown
-    assert any(b < a for a, b in pairwise(sizes))  # started over at least once
+    assert _wal_size() <= HEADER + FRAME * (pages + 16)
+    assert _wal_frames() <= pages + 16
     assert audit("verify").returncode == 0
