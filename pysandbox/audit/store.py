@@ -94,6 +94,8 @@ READ_MMAP_BYTES = 1 << 31
 # this many pages checkpoints it instead (~1.2 ms, about every 23 launches), and SQLite then starts
 # the WAL over, in place: the file keeps its size, so a commit's fdatasync has no size to update.
 WAL_CHECKPOINT_PAGES = 256
+BULK_WAL_CHECKPOINT_PAGES = 1000  # SQLite's default, for writers of large batches (_become_bulk)
+BULK_EVENTS = 32  # a batch larger than this makes its writer a bulk writer
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
@@ -164,6 +166,7 @@ class Store:
         self._write_lock = allocate_lock()
         self._sync_error: OSError | None = None
         self._syncer: _Syncer | None = None
+        self._bulk = False  # _become_bulk
 
     # -- connection ------------------------------------------------------------------------------
 
@@ -380,8 +383,8 @@ class Store:
 
     def _commit(self, events: Sequence[Pending], queued_sinks: Sequence[str]) -> list[Row]:
         conn = self.conn()
-        if self.hasher.light and len(events) > 32:  # a bulk writer: OpenSSL's SHA-256 pays off
-            self.hasher = Hasher(self.hasher.key)
+        if len(events) > BULK_EVENTS and not self._bulk:
+            self._become_bulk(conn)
         conn.execute("BEGIN IMMEDIATE")
         try:
             last_seq, prev = self._head(conn)
@@ -406,6 +409,15 @@ class Store:
             raise
         self._committed += 1
         return rows
+
+    def _become_bulk(self, conn: sqlite3.Connection) -> None:
+        """A writer of large batches: OpenSSL's SHA-256 pays off, and the WAL it fills so fast is
+        left to SQLite's own checkpoint threshold (fewer checkpoints; each opener of the log then
+        reads it at most once per ~1000 pages of events, not per launch)."""
+        self._bulk = True
+        if self.hasher.light:
+            self.hasher = Hasher(self.hasher.key)
+        conn.execute(f"PRAGMA wal_autocheckpoint={BULK_WAL_CHECKPOINT_PAGES}")
 
     def sync(self) -> None:
         """Every commit made through this store on disk (those of wait=False appends included)."""

@@ -62,6 +62,21 @@ def test_the_default_threshold_is_what_sqlite_checkpoints_at() -> None:
     assert conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == store_module.WAL_CHECKPOINT_PAGES < 1000
 
 
+def test_a_bulk_writer_keeps_sqlites_threshold() -> None:
+    """Batches of thousands of events fill the WAL fast: checkpoints every 256 pages would slow
+    them down, and openers read such a WAL once per ~1000 pages of events, not per launch."""
+    store = Store(paths.audit_db())
+    rec = Recorder("sb-bulk", "b", "default", store=store)
+    rec.event("start", durable=True, pid=1)
+    threshold = store.conn().execute("PRAGMA wal_autocheckpoint").fetchone()[0]
+    assert threshold == store_module.WAL_CHECKPOINT_PAGES
+    for i in range(store_module.BULK_EVENTS + 1):
+        rec.event("exit", status=i, signal=None, duration=0.1)
+    rec.flush(durable=True)
+    assert store.conn().execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 1000
+    rec.close()
+
+
 @requires_root
 def test_launches_keep_the_wal_short(pages: int, busybox_rootfs: Path, audit) -> None:
     box = Sandbox("default", rootfs=busybox_rootfs)
