@@ -232,7 +232,8 @@ class Store:
     def _setup(self, conn: sqlite3.Connection) -> None:
         # no fsync inside COMMIT: append fsyncs the WAL itself, outside the write lock
         conn.execute("PRAGMA synchronous=NORMAL")
-        conn.execute(f"PRAGMA wal_autocheckpoint={WAL_CHECKPOINT_PAGES}")
+        pages = BULK_WAL_CHECKPOINT_PAGES if self._bulk else WAL_CHECKPOINT_PAGES
+        conn.execute(f"PRAGMA wal_autocheckpoint={pages}")
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         if version == 1:
             self._upgrade_v1(conn)

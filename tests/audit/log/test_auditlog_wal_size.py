@@ -74,7 +74,9 @@ def test_a_bulk_writer_keeps_sqlites_threshold() -> None:
         rec.event("exit", status=i, signal=None, duration=0.1)
     rec.flush(durable=True)
     assert store.conn().execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 1000
-    rec.close()
+    rec.close()  # closes the store: a connection of its own is made again on demand
+    assert store.conn().execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 1000
+    store.close()
 
 
 @requires_root
