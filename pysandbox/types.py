@@ -30,6 +30,11 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+def is_decimal(text: str) -> bool:
+    """ASCII digits only: str.isdigit() also takes "²" and other digits that int() refuses."""
+    return text.isascii() and text.isdigit()
+
+
 class UserError(Exception):
     """Bad input from the user: printed as one line, never as a traceback."""
 

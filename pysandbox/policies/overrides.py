@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pysandbox.policies.model import Profile
 from pysandbox.record import record, replace
-from pysandbox.types import SandboxError
+from pysandbox.types import SandboxError, is_decimal
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the run path
 if TYPE_CHECKING:
@@ -177,7 +177,7 @@ def _cpu_list(text: str) -> set[int]:
     cpus: set[int] = set()
     for part in text.replace(" ", "").split(","):
         lo, dash, hi = part.partition("-")
-        if not lo.isdigit() or (dash and not hi.isdigit()) or (dash and int(hi) < int(lo)):
+        if not is_decimal(lo) or (dash and not is_decimal(hi)) or (dash and int(hi) < int(lo)):
             raise SandboxError(f"--cpuset-cpus {text!r} is not a cpu list: use e.g. 0-1 or 0,2")
         cpus.update(range(int(lo), int(hi or lo) + 1))
     return cpus

@@ -30,7 +30,7 @@ from pysandbox.sandbox.spec import (
     parse_user,
     parse_volume,
 )
-from pysandbox.types import SandboxError, UserError
+from pysandbox.types import SandboxError, UserError, is_decimal
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the run path
 if TYPE_CHECKING:
@@ -391,8 +391,8 @@ def _image_env(items: Iterable[str]) -> list[tuple[str, str]]:
 def _image_user(profile: Profile, user: str, layers: tuple[str, ...]) -> Profile:
     """The image's USER, unless it would make a non-root profile run as root."""
     name, _, group = user.partition(":")
-    uid = int(name) if name.isdigit() else _lookup(layers, "passwd", name)
-    gid = int(group) if group.isdigit() else (_lookup(layers, "group", group) if group else None)
+    uid = int(name) if is_decimal(name) else _lookup(layers, "passwd", name)
+    gid = int(group) if is_decimal(group) else (_lookup(layers, "group", group) if group else None)
     if uid is None:
         raise SandboxError(f"the image's user {user!r} is not in its /etc/passwd: pass --user UID[:GID]")
     if gid is None:
@@ -418,13 +418,13 @@ def _etc(layers: tuple[str, ...], file: str) -> list[list[str]]:
 
 def _lookup(layers: tuple[str, ...], file: str, name: str) -> int | None:
     for fields in _etc(layers, file):
-        if len(fields) > 2 and fields[0] == name and fields[2].isdigit():
+        if len(fields) > 2 and fields[0] == name and is_decimal(fields[2]):
             return int(fields[2])
     return None
 
 
 def _lookup_gid_of(layers: tuple[str, ...], uid: int) -> int | None:
     for fields in _etc(layers, "passwd"):
-        if len(fields) > 3 and fields[2] == str(uid) and fields[3].isdigit():
+        if len(fields) > 3 and fields[2] == str(uid) and is_decimal(fields[3]):
             return int(fields[3])
     return None

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 
-from pysandbox.types import UserError
+from pysandbox.types import UserError, is_decimal
 
 
 def setup(user: str, undo: bool = False) -> list[str]:
@@ -34,7 +34,7 @@ def lookup(user: str) -> tuple[int, int]:
     import pwd
 
     try:
-        entry = pwd.getpwuid(int(user)) if user.isdigit() else pwd.getpwnam(user)
+        entry = pwd.getpwuid(int(user)) if is_decimal(user) else pwd.getpwnam(user)
     except KeyError:
         raise UserError(f"no such user {user!r}: pass an existing user name or uid") from None
     if entry.pw_uid == 0:

@@ -13,7 +13,7 @@ import os
 import pwd
 
 from pysandbox.record import record
-from pysandbox.types import SandboxError
+from pysandbox.types import SandboxError, is_decimal
 
 ROOT_BASE = 1_000_000_000  # documented default range for sandboxes started by root
 SUBID_FILES = ("/etc/subuid", "/etc/subgid")
@@ -44,7 +44,7 @@ def read_subids(path: str, user: str, uid: int) -> tuple[int, int] | None:
         return None
     for line in lines:
         parts = line.strip().split(":")
-        if len(parts) == 3 and parts[0] in (user, str(uid)) and parts[1].isdigit() and parts[2].isdigit():
+        if len(parts) == 3 and parts[0] in (user, str(uid)) and is_decimal(parts[1]) and is_decimal(parts[2]):
             return int(parts[1]), int(parts[2])
     return None
 

@@ -10,7 +10,7 @@ import os
 
 from pysandbox.policies.model import Profile
 from pysandbox.record import record
-from pysandbox.types import SandboxError
+from pysandbox.types import SandboxError, is_decimal
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the run path
 if TYPE_CHECKING:
@@ -106,7 +106,7 @@ def parse_size(text: str, what: str) -> int:
     raw = text.strip().lower()
     unit = raw[-1:] if raw[-1:] in ("k", "m", "g", "b") else ""
     number = raw[: len(raw) - len(unit)]
-    if not number.isdigit():
+    if not is_decimal(number):
         raise fail(f"bad size {text!r} for {what}: use a number with an optional k, m or g suffix")
     return int(number) * _SIZE_UNITS[unit]
 

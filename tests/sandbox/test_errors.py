@@ -47,6 +47,11 @@ def test_profile_typos_and_unknown_profiles(psb_mode: Psb, profile_file: Any) ->
         (["--rootfs"], "needs a value"),
         (["--"], "no command to run"),
         (["--env-file", "/no/such/file", "--", "/bin/true"], "cannot read env file"),
+        # digits that str.isdigit() takes and int() refuses
+        (["--memory", "\u00b2", "--", "/bin/true"], "bad size"),
+        (["--tmpfs", "/t:size=\u00b2", "--", "/bin/true"], "bad size"),
+        (["--cpuset-cpus", "\u00b2", "--", "/bin/true"], "--cpuset-cpus"),
+        (["--network", "slirp", "--allow-unsafe", "-p", "\u00b2:80", "--", "/bin/true"], "port"),
     ],
 )
 def test_bad_flags(psb_self: Psb, args: list[str], expected: str) -> None:

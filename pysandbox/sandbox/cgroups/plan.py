@@ -6,7 +6,7 @@ import os
 
 from pysandbox.policies.model import Limits
 from pysandbox.record import record
-from pysandbox.types import SandboxError
+from pysandbox.types import SandboxError, is_decimal
 
 CPU_PERIOD_US = 100_000
 MIN_MEMORY = 6 * 1024 * 1024  # docker's minimum; below it the runtime itself cannot start
@@ -96,13 +96,9 @@ def _is_cpu_list(text: str) -> bool:
     """`0-1`, `0,2`, `0-1,4-7`: comma-separated cpu numbers and ranges, nothing else."""
     for part in text.split(","):
         lo, dash, hi = part.partition("-")
-        if not _is_number(lo) or (dash and not _is_number(hi)):
+        if not is_decimal(lo) or (dash and not is_decimal(hi)):
             return False
     return True
-
-
-def _is_number(text: str) -> bool:
-    return text.isascii() and text.isdigit()
 
 
 def parse_cpu_list(text: str) -> set[int]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pysandbox.record import record
-from pysandbox.types import UserError
+from pysandbox.types import UserError, is_decimal
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the run path
 if TYPE_CHECKING:
@@ -50,7 +50,7 @@ def parse_publish(spec: str) -> PortMapping:
 
 
 def _port(spec: str, text: str) -> int:
-    if not text.isdigit() or not 1 <= int(text) <= 65535:
+    if not is_decimal(text) or not 1 <= int(text) <= 65535:
         raise _bad(spec, f"port {text!r} is not a number from 1 to 65535")
     return int(text)
 

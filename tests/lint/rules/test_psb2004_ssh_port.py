@@ -24,6 +24,8 @@ def test_flags(text: str, lines: list[int]) -> None:
         "FROM alpine:3.20\nEXPOSE 80 443\n",
         "FROM alpine:3.20\nEXPOSE 2222\n",
         "FROM alpine:3.20\nEXPOSE 220/udp\n",
+        "FROM alpine:3.20\nEXPOSE \u00b2\n",  # not a port (PSB3011's), and no crash
+        "FROM alpine:3.20\nEXPOSE 22-\u00b2\n",
     ],
 )
 def test_clean(text: str) -> None:

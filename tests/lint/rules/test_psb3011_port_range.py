@@ -21,6 +21,7 @@ def test_flags(text: str, lines: list[int]) -> None:
     [
         "FROM debian:12\nEXPOSE 80 443/tcp 8000-8010\n",
         "FROM debian:12\nARG PORT=8080\nEXPOSE $PORT\n",
+        "FROM debian:12\nEXPOSE \u00b2\n",  # str.isdigit() takes it, int() does not: no crash
     ],
 )
 def test_clean(text: str) -> None:

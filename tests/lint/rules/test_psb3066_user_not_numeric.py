@@ -10,6 +10,7 @@ RULE = "PSB3066"
     [
         ("FROM alpine:3.20\nUSER app\n", [2]),
         ("FROM alpine:3.20\nUSER app:1000\n", [2]),
+        ("FROM alpine:3.20\nUSER \u00b2\n", [2]),  # not a uid
         ("FROM alpine:3.20\nUSER $APP_UID\n", [2]),
         ("FROM alpine:3.20\nENV U=app\nUSER ${U}\n", [3]),
     ],

@@ -6,7 +6,7 @@ from typing import Any
 
 from pysandbox.audit.config.model import FORMAT_NAMES, Container
 from pysandbox.audit.config.source import Node, NodeList
-from pysandbox.types import UserError
+from pysandbox.types import UserError, is_decimal
 
 
 def bad_input(path: str, line: int | None, problem: str, fmt: str) -> UserError:
@@ -42,7 +42,7 @@ def as_int(value: Any) -> int | None:
         return None
     if isinstance(value, int):
         return value
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+    if isinstance(value, str) and is_decimal(value.strip().lstrip("-")):
         return int(value.strip())
     return None
 

@@ -6,13 +6,13 @@ from collections.abc import Iterator
 
 from pysandbox.scanner.dockerfile.model import Dockerfile, Instruction
 from pysandbox.scanner.dockerfile.rule import InstructionRule
-from pysandbox.types import Finding, Severity
+from pysandbox.types import Finding, Severity, is_decimal
 
 
 def exposes_22(port: str) -> bool:
     number, _, _ = port.partition("/")
     low, dash, high = number.partition("-")
-    if not low.isdigit() or (dash and not high.isdigit()):
+    if not is_decimal(low) or (dash and not is_decimal(high)):
         return False
     return int(low) <= 22 <= int(high) if dash else int(low) == 22
 

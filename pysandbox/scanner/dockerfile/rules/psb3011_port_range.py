@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from pysandbox.scanner.dockerfile.model import Dockerfile, Instruction
 from pysandbox.scanner.dockerfile.rule import InstructionRule
-from pysandbox.types import Finding, Severity
+from pysandbox.types import Finding, Severity, is_decimal
 
 
 def exposed_ports(inst: Instruction) -> Iterator[tuple[str, int | None]]:
@@ -15,7 +15,7 @@ def exposed_ports(inst: Instruction) -> Iterator[tuple[str, int | None]]:
         spec = raw.split("/", 1)[0]
         for part in spec.split("-", 1):
             part = part.split(":")[-1]
-            yield raw, int(part) if part.isdigit() else None
+            yield raw, int(part) if is_decimal(part) else None
 
 
 class PortRange(InstructionRule):

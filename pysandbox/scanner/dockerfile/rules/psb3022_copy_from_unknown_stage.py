@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from pysandbox.scanner.dockerfile.model import Dockerfile, ImageRef
 from pysandbox.scanner.dockerfile.rule import Rule
-from pysandbox.types import Finding, Severity
+from pysandbox.types import Finding, Severity, is_decimal
 
 
 def _is_image_reference(value: str) -> bool:
@@ -32,7 +32,7 @@ class CopyFromUnknownStage(Rule):
                 if source is None:
                     continue
                 value = inst.word(source)
-                if value.lower() in known or "$" in value or (value.isdigit() and int(value) < stage.index):
+                if value.lower() in known or "$" in value or (is_decimal(value) and int(value) < stage.index):
                     continue
                 if not _is_image_reference(value):
                     yield self.at(df, inst, f"COPY --from={value}: no stage named {value} is defined above.")

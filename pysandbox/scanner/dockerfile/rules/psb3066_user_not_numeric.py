@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pysandbox.scanner.dockerfile.model import Dockerfile, Instruction
 from pysandbox.scanner.dockerfile.rule import Rule
 from pysandbox.scanner.dockerfile.rules._common import unquote
-from pysandbox.types import Finding, Severity
+from pysandbox.types import Finding, Severity, is_decimal
 
 _VARIABLE = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)")
 
@@ -38,7 +38,7 @@ class UserNotNumeric(Rule):
         if any(n in build_args for n in names):  # `--build-arg` can give the numeric UID
             return
         user = inst.word(raw)
-        if not user or user.isdigit():
+        if not user or is_decimal(user):
             return
         if "$" in user:
             yield self.at(df, inst, f"USER {raw}: its value is not known at build time; use a numeric UID.")

@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from pysandbox.scanner.image.rules.base import CONFIG, Rule, ScanContext, config_location
-from pysandbox.types import Finding, Severity
+from pysandbox.types import Finding, Severity, is_decimal
 
 
 def _uid_of(ctx: ScanContext, name: str) -> int | None:
     passwd = ctx.fs.content("/etc/passwd")
     for line in (passwd or b"").decode("utf-8", "replace").splitlines():
         fields = line.split(":")
-        if len(fields) > 2 and fields[0] == name and fields[2].isdigit():
+        if len(fields) > 2 and fields[0] == name and is_decimal(fields[2]):
             return int(fields[2])
     return None
 
