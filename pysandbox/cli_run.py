@@ -41,7 +41,8 @@ options:
                           slirp:allow_host_loopback=true also lets it reach the host's 127.0.0.1
   -p, --publish HOST:CTR  publish a port (slirp network)
   --memory SIZE, --memory-swap SIZE, --cpus N, --cpuset-cpus LIST, --pids-limit N
-                          resource limits (looser than the profile needs --allow-unsafe)
+                          resource limits (looser than the profile needs --allow-unsafe);
+                          --memory-swap -1: no swap limit
   --cap-add CAP, --cap-drop CAP
                           capabilities kept by the workload
   --security-opt seccomp=PROFILE
@@ -193,6 +194,13 @@ def _number(text: str | None, what: str, kind: type[int] | type[float] = int) ->
     return value
 
 
+def _check(opts: Options) -> None:
+    """Values the Sandbox would take silently: an empty --rootfs or --name."""
+    for flag, value in (("--rootfs", opts.rootfs), ("--name", opts.name)):
+        if value == "":
+            raise _fail(f"option {flag} needs a value, not an empty string: see `pysandbox run --help`")
+
+
 def _requested(opts: Options) -> object:
     from pysandbox.policies.overrides import Requested
     from pysandbox.sandbox.spec import parse_size, parse_user
@@ -206,8 +214,10 @@ def _requested(opts: Options) -> object:
             continue  # always on
         else:
             raise _fail(f"unsupported --security-opt {item!r}: use seccomp=PROFILE")
-    memory = parse_size(opts.memory, "--memory") if opts.memory else None
-    swap = parse_size(opts.memory_swap, "--memory-swap") if opts.memory_swap else None
+    memory = parse_size(opts.memory, "--memory") if opts.memory is not None else None
+    swap = None
+    if opts.memory_swap is not None:
+        swap = parse_size(opts.memory_swap, "--memory-swap", unlimited=True)
     pids = _number(opts.pids_limit, "--pids-limit")
     return Requested(
         read_only=opts.read_only or None,
@@ -265,6 +275,7 @@ def _run(opts: Options) -> int:
     from pysandbox.sandbox.api import Sandbox, unenforced
     from pysandbox.sandbox.spec import read_env_file
 
+    _check(opts)
     env = [line for path in opts.env_files for line in read_env_file(path)] + opts.env
     box = Sandbox(
         opts.profile,

@@ -6,9 +6,13 @@ recorded); an unsafe override without `allow_unsafe` raises SandboxError naming 
 
 from __future__ import annotations
 
+import os
+import stat
+
+from pysandbox.policies import capabilities
 from pysandbox.policies.model import Profile
 from pysandbox.record import record, replace
-from pysandbox.types import SandboxError, is_decimal
+from pysandbox.types import SandboxError, UserError, is_decimal
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the run path
 if TYPE_CHECKING:
@@ -97,15 +101,86 @@ def _show(value: Any) -> str:
 
 
 def _looser_limit(old: float | None, new: float | None) -> bool:
-    return old is not None and (new is None or new > old)
+    """`new` lifts or raises the limit `old` (None or negative: no limit; 0 or -1 lift pids and swap)."""
+    if old is None or old < 0:
+        return False
+    return new is None or new <= 0 or new > old
 
 
-def _cap(name: str) -> str:
-    upper = name.strip().upper()
-    return upper[4:] if upper.startswith("CAP_") else upper
+def _cap(name: str, flag: str) -> str:
+    """Canonical capability name (or ALL); unknown names are refused before any loosening check."""
+    if name.strip().upper() in ("ALL", "CAP_ALL"):
+        return "ALL"
+    try:
+        return capabilities.canonical(name)
+    except UserError as exc:
+        raise SandboxError(f"{flag}: {exc}") from None
+
+
+def check_hostname(name: str) -> str:
+    """What RFC 1123 calls a hostname, within the kernel's 64 bytes (longer ones were cut silently)."""
+    if len(name.encode()) > 64:
+        raise SandboxError(f"--hostname {name[:16]!r}... is longer than 64 characters: use a shorter name")
+    if not all(_is_label(label) for label in name.split(".")):
+        raise SandboxError(
+            f"bad --hostname {name!r}: use letters, digits and '-' in dot-separated labels of up to 63 "
+            "characters (RFC 1123), e.g. build-1"
+        )
+    return name
+
+
+def _is_label(label: str) -> bool:
+    return (
+        0 < len(label) <= 63
+        and not label.startswith("-")
+        and not label.endswith("-")
+        and all(c.isascii() and (c.isalnum() or c == "-") for c in label)
+    )
+
+
+def _check_limits(req: Requested) -> None:
+    if req.memory is not None and req.memory <= 0:
+        raise SandboxError(f"bad value {req.memory} for --memory: use a positive size, e.g. 512m")
+    if req.memory_swap is not None and (req.memory_swap == 0 or req.memory_swap < -1):
+        raise SandboxError(
+            f"bad value {req.memory_swap} for --memory-swap: use a positive size (memory plus swap, "
+            "e.g. 1g), or -1 for no swap limit"
+        )
+
+
+def _check_seccomp(spec: str) -> None:
+    """A seccomp file must exist before the loosening check, or the user is told to pass
+    --allow-unsafe only to learn then that the file is missing."""
+    if spec in SECCOMP_ORDER:
+        return
+    fix = "give a path to a Docker/OCI seccomp JSON file, or strict, default or unconfined"
+    try:
+        st = os.stat(spec)
+    except OSError as exc:
+        raise SandboxError(f"--security-opt seccomp={spec}: {exc.strerror}: {fix}") from None
+    if not stat.S_ISREG(st.st_mode):
+        raise SandboxError(f"--security-opt seccomp={spec}: not a regular file: {fix}")
+
+
+def _check(req: Requested) -> None:
+    """Refuse bad values before any override is weighed (an unsafe one would hide them)."""
+    if req.hostname is not None:
+        check_hostname(req.hostname)
+    if req.userns is not None and req.userns != "host":
+        raise SandboxError(f"unknown --userns mode {req.userns!r}: the only mode is host")
+    _check_limits(req)
+    if req.cpuset is not None:
+        _cpu_list(req.cpuset)
+    for flag, names in (("--cap-drop", req.cap_drop), ("--cap-add", req.cap_add)):
+        for name in names:
+            _cap(name, flag)
+    if req.seccomp is not None:
+        _check_seccomp(req.seccomp)
 
 
 def apply(profile: Profile, req: Requested, allow_unsafe: bool = False) -> tuple[Profile, list[Override]]:
+    _check(req)
+    network = _parse_network(req.network) if req.network is not None else None
     b = _Builder(profile, allow_unsafe)
     if req.read_only:
         b.change("--read-only", "filesystem.read_only_root", True, unsafe=False)
@@ -117,11 +192,9 @@ def apply(profile: Profile, req: Requested, allow_unsafe: bool = False) -> tuple
         b.change("--user", "user.gid", gid, unsafe=gid == 0 and p.gid != 0)
     if req.hostname is not None:
         b.change("--hostname", "hostname", req.hostname, unsafe=False)
-    if req.network is not None:
-        _network(b, req.network)
+    if network is not None:
+        _network(b, *network)
     if req.userns is not None:
-        if req.userns != "host":
-            raise SandboxError(f"unknown --userns mode {req.userns!r}: the only mode is host")
         b.change("--userns", "idmap.mode", "host", unsafe=True)
     for flag, path, value in (
         ("--memory", "limits.memory", req.memory),
@@ -142,7 +215,7 @@ def apply(profile: Profile, req: Requested, allow_unsafe: bool = False) -> tuple
     return b.profile, b.overrides
 
 
-def _network(b: _Builder, text: str) -> None:
+def _parse_network(text: str) -> tuple[str, dict[str, bool]]:
     """`MODE[:OPTION=VALUE,...]`; the only option is slirp's allow_host_loopback=true|false."""
     mode, _, raw = text.partition(":")
     if mode not in NETWORK_ORDER:
@@ -156,6 +229,10 @@ def _network(b: _Builder, text: str) -> None:
                 "slirp:allow_host_loopback=true"
             )
         options[key] = value.lower() == "true"
+    return mode, options
+
+
+def _network(b: _Builder, mode: str, options: dict[str, bool]) -> None:
     looser = NETWORK_ORDER[mode] > NETWORK_ORDER[b.profile.network.mode]
     b.change("--network", "network.mode", mode, unsafe=looser)
     if mode == "host":
@@ -185,11 +262,14 @@ def _cpu_list(text: str) -> set[int]:
 
 def _capabilities(b: _Builder, req: Requested) -> None:
     keep = list(b.profile.capabilities.keep)
-    drop = {_cap(c) for c in req.cap_drop}
+    drop = {_cap(c, "--cap-drop") for c in req.cap_drop}
     if drop:
         kept = () if "ALL" in drop else tuple(c for c in keep if c not in drop)
         b.change("--cap-drop", "capabilities.keep", kept, unsafe=False)
         keep = list(kept)
-    added = [_cap(c) for c in req.cap_add if _cap(c) not in keep]
+    wanted = [_cap(c, "--cap-add") for c in req.cap_add]
+    if "ALL" in wanted:  # docker's --cap-add ALL: every capability the kernel has
+        wanted = list(capabilities.NAMES)
+    added = [c for c in dict.fromkeys(wanted) if c not in keep]
     if added:
         b.change("--cap-add", "capabilities.keep", tuple(keep + added), unsafe=True)

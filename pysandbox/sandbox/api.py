@@ -146,6 +146,9 @@ class Sandbox:
             self.env = tuple(env.items())
         else:
             self.env = tuple(parse_env(list(env), os.environ))
+        if workdir is not None and not workdir.startswith("/"):
+            fixed = "/" + workdir.lstrip("./")
+            raise SandboxError(f"working directory {workdir!r} must be absolute: write it as {fixed}")
         self.workdir = workdir
         self.name = names.check_name(name) if name else None
         self.keep = keep

@@ -80,7 +80,8 @@ def run_init(sock: channel.Sock, plan: InitPlan, src: Sources, late_cgroup_ns: b
         send(sock, f"F{exc}")
         return 125
     except OSError as exc:
-        where = f" ({exc.filename})" if exc.filename else ""
+        name = str(exc.filename or "").strip()  # libc's "move_mount " when the path is an fd's
+        where = f" ({name})" if name else ""
         send(sock, f"Fcannot set up the sandbox: {exc.strerror}{where}")
         return 125
     libc.prctl(libc.PR_SET_DUMPABLE, 0)

@@ -165,17 +165,42 @@ def _create(parent: int, name: str, directory: bool, path: str) -> None:
         raise MountPointError(path, exc.strerror or str(exc)) from None
 
 
-def _mount_at(root: int, path: str, mount_fd: int, directory: bool = True) -> None:
+def _mount_at(root: int, path: str, mount_fd: int, directory: bool = True, what: str = "") -> None:
+    """Attach `mount_fd` at `path`; `what` names a mount the user asked for (errors then say which)."""
     try:
         target = _resolve(root, path, directory)
     except BaseException:
         os.close(mount_fd)
         raise
     try:
+        if what:
+            _check_kind(what, path, target, directory)
         _attach(mount_fd, target)
+    except OSError as exc:
+        if not what:
+            raise
+        raise MountError(
+            f"cannot mount {what} at {path}: {exc.strerror}: check what {path} is in the root filesystem"
+        ) from None
     finally:
         os.close(target)
         os.close(mount_fd)
+
+
+def _check_kind(what: str, path: str, target: int, directory: bool) -> None:
+    """A directory mounts only on a directory and a file only on a file: say so, with the fix
+    (the kernel's EINVAL or ENOTDIR would name neither the mount nor the cause)."""
+    if stat.S_ISDIR(os.fstat(target).st_mode) == directory:
+        return
+    if directory:
+        raise MountError(
+            f"cannot mount {what} at {path}: {path} is a file in the sandbox's root and this mount "
+            "is a directory: mount it at a directory, or at a path that does not exist yet"
+        )
+    raise MountError(
+        f"cannot mount {what} at {path}: {path} is a directory in the sandbox's root and the source "
+        f"is a file: bind a directory there, or give the file's own path as the target (e.g. {path}/NAME)"
+    )
 
 
 def build(plan: FsPlan, src: Sources) -> list[str]:
@@ -284,12 +309,19 @@ def _populate(plan: FsPlan, src: Sources, root: int) -> list[str]:
     notes = _files(root, plan.files) if plan.files else []
     for volume, tree in zip(plan.volumes, src.binds, strict=True):
         is_dir = stat.S_ISDIR(os.fstat(tree).st_mode)
-        _mount_at(root, volume.target, tree, directory=is_dir)
+        _mount_at(root, volume.target, tree, directory=is_dir, what=f"volume {volume.name or volume.source}")
     for t in plan.tmpfs:
         opts = {"mode": f"{t.mode:o}"}
         if t.size:
             opts["size"] = str(t.size)
-        _mount_at(root, t.target, _tmpfs(opts, SAFE))
+        try:
+            fs = _tmpfs(opts, SAFE)
+        except OSError as exc:
+            raise MountError(
+                f"cannot create tmpfs {t.target} ({', '.join(f'{k}={v}' for k, v in opts.items())}): "
+                f"{exc.strerror}: check its size= and mode="
+            ) from None
+        _mount_at(root, t.target, fs, what="tmpfs")
     masks = _Masks()
     try:
         for path in plan.masked:

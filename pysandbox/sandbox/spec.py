@@ -100,15 +100,32 @@ def parse_volume(text: str) -> Volume:
 
 
 _SIZE_UNITS = {"": 1, "b": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
+MAX_SIZE = (1 << 63) - 1  # bytes: the kernel's limits are signed 64-bit (8 EiB less a byte)
 
 
-def parse_size(text: str, what: str) -> int:
+def parse_size(text: str, what: str, unlimited: bool = False) -> int:
+    """`512m` -> bytes; `-1` -> -1 when `unlimited` (docker's --memory-swap -1: no swap limit)."""
     raw = text.strip().lower()
+    if unlimited and raw == "-1":
+        return -1
     unit = raw[-1:] if raw[-1:] in ("k", "m", "g", "b") else ""
     number = raw[: len(raw) - len(unit)]
     if not is_decimal(number):
-        raise fail(f"bad size {text!r} for {what}: use a number with an optional k, m or g suffix")
-    return int(number) * _SIZE_UNITS[unit]
+        also = ", or -1 for no limit" if unlimited else ""
+        raise fail(f"bad size {text!r} for {what}: use a number with an optional k, m or g suffix{also}")
+    size = int(number) * _SIZE_UNITS[unit]
+    if size > MAX_SIZE:
+        raise fail(
+            f"bad size {text!r} for {what}: it is over 8 EiB, the kernel's limit: use a real size, e.g. 512m"
+        )
+    return size
+
+
+def check_mode(value: str, text: str) -> int:
+    """A tmpfs `mode=`: octal digits only, 0 to 7777 (int() would also take -1, +7 or 0o7)."""
+    if not value or value.strip("01234567") or int(value, 8) > 0o7777:
+        raise fail(f"bad tmpfs mode {value!r} in {text!r}: use octal 0 to 7777, e.g. mode=1777")
+    return int(value, 8)
 
 
 def parse_tmpfs(text: str) -> Tmpfs:
@@ -121,12 +138,7 @@ def parse_tmpfs(text: str) -> Tmpfs:
         if key == "size" and value:
             size = parse_size(value, f"--tmpfs {text}")
         elif key == "mode" and value:
-            try:
-                mode = int(value, 8)
-            except ValueError:
-                raise fail(f"bad tmpfs mode {value!r} in {text!r}: use octal, e.g. mode=1777") from None
-            if mode > 0o7777:
-                raise fail(f"bad tmpfs mode {value!r} in {text!r}: use octal, e.g. mode=1777")
+            mode = check_mode(value, text)
         else:
             raise fail(f"bad tmpfs option {opt!r} in {text!r}: use size=SIZE and mode=OCTAL")
     return Tmpfs(target=target, size=size, mode=mode)

@@ -46,6 +46,21 @@ def test_limits_reach_the_workload(user: object | None, busybox_rootfs: Path, cl
     assert lines["pids"] == "/" and lines["memory"] == "/"
 
 
+def test_memory_swap_minus_one_means_no_swap_limit(
+    user: object | None, busybox_rootfs: Path, cli_for: Cli
+) -> None:
+    """Docker's --memory-swap -1, which the cgroup errors themselves suggest; lifting the strict
+    profile's swap limit with it is a loosening."""
+    argv, env = cli_for(user)
+    tail = ["--rootfs", str(busybox_rootfs), "--", "true"]
+    proc = subprocess.run([*argv, "run", "--memory", "48m", "--memory-swap", "-1", *tail],
+                          env=env, cwd="/", capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    proc = subprocess.run([*argv, "run", "--profile", "strict", "--memory-swap", "-1", *tail],
+                          env=env, cwd="/", capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert proc.returncode == 125 and "--memory-swap loosens" in proc.stderr, proc.stderr
+
+
 def test_killed_launcher_is_cleaned_up_by_the_next_run(
     user: object | None, busybox_rootfs: Path, cli_for: Cli, launched: list[subprocess.Popen[str]]
 ) -> None:

@@ -50,3 +50,18 @@ def test_describe() -> None:
         "out of memory: the kernel killed 2 processes at the --memory limit of 512 MiB",
         "process limit reached: 1 fork was refused at the --pids-limit of 64",
     ]
+
+
+def test_unlimited_swap_and_sizes_near_the_kernel_maximum() -> None:
+    assert make_plan(Limits(memory=64 * MiB, memory_swap=-1)) == Plan(memory=64 * MiB, memsw=None)
+    near = (1 << 63) - (1 << 30)  # accepted: the kernel rounds it down to its own maximum
+    assert make_plan(Limits(memory=near)).memsw == (1 << 63) - 1  # docker's 2 x memory, capped
+
+
+@pytest.mark.parametrize(
+    ("limits", "flag"),
+    [(Limits(memory=1 << 63), "--memory"), (Limits(memory=64 * MiB, memory_swap=1 << 80), "--memory-swap")],
+)
+def test_sizes_past_the_kernel_are_refused(limits: Limits, flag: str) -> None:
+    with pytest.raises(SandboxError, match=f"{flag} \\d+ is over 8 EiB, the kernel's limit"):
+        make_plan(limits)

@@ -70,6 +70,8 @@ def test_options_and_overrides(busybox_rootfs: Path, out: Any, tmp_path: Path) -
         Sandbox("strict", network="host")
     loosened = Sandbox("strict", network="host", allow_unsafe=True)
     assert loosened.profile.network.mode == "host" and loosened.overrides[0].unsafe
+    with pytest.raises(SandboxError, match=r"'\./work' must be absolute: write it as /work"):
+        Sandbox("default", workdir="./work")  # as docker refuses a relative -w
 
 
 @pytest.mark.parametrize(

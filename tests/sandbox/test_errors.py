@@ -52,6 +52,19 @@ def test_profile_typos_and_unknown_profiles(psb_mode: Psb, profile_file: Any) ->
         (["--tmpfs", "/t:size=\u00b2", "--", "/bin/true"], "bad size"),
         (["--cpuset-cpus", "\u00b2", "--", "/bin/true"], "--cpuset-cpus"),
         (["--network", "slirp", "--allow-unsafe", "-p", "\u00b2:80", "--", "/bin/true"], "port"),
+        # sizes the kernel cannot take, and values that used to be dropped or changed silently
+        (["--memory", "99999999999999999999999g", "--", "/bin/true"], "for --memory: it is over 8 EiB"),
+        (["--profile", "strict", "--memory", "0", "--", "/bin/true"], "bad value 0 for --memory"),
+        (["--memory", "", "--", "/bin/true"], "bad size '' for --memory"),
+        (["--memory-swap", "", "--", "/bin/true"], "bad size '' for --memory-swap"),
+        (["--memory-swap", "-2", "--", "/bin/true"], "or -1 for no limit"),
+        (["--tmpfs", "/t:mode=-1", "--", "/bin/true"], "bad tmpfs mode '-1'"),
+        (["--cap-drop", "BOGUS", "--", "/bin/true"], "--cap-drop: unknown capability 'BOGUS'"),
+        (["--hostname", "h" * 65, "--", "/bin/true"], "longer than 64 characters"),
+        (["--hostname", "a b", "--", "/bin/true"], "RFC 1123"),
+        (["-w", "relative", "--", "/bin/true"], "'relative' must be absolute: write it as /relative"),
+        (["--rootfs", "", "--", "/bin/true"], "--rootfs needs a value"),
+        (["--name", "", "--", "/bin/true"], "--name needs a value"),
     ],
 )
 def test_bad_flags(psb_self: Psb, args: list[str], expected: str) -> None:
@@ -68,6 +81,20 @@ def test_unsafe_overrides_need_allow_unsafe(psb_mode: Psb) -> None:
         psb_mode, "--profile", "strict", "-v", "/etc:/host-etc:ro", "--rootfs", r, "--", "/bin/true"
     )
     assert "/etc" in line
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--security-opt", "seccomp=/nonexistent.json"], "seccomp=/nonexistent.json: No such file"),
+        (["--cap-add", "BOGUS"], "--cap-add: unknown capability 'BOGUS'"),
+    ],
+)
+def test_bad_values_are_named_before_allow_unsafe(psb_self: Psb, args: list[str], expected: str) -> None:
+    """Asking for --allow-unsafe first would only lead to this error after it is given."""
+    line = _fails(psb_self, *args, "--", "/bin/true")
+    assert expected in line and "--allow-unsafe" not in line
+    assert expected in _fails(psb_self, *args, "--allow-unsafe", "--", "/bin/true")
 
 
 def test_userns_host_needs_root(psb_mode: Psb) -> None:

@@ -223,3 +223,20 @@ def test_bad_volume_specs(psb_mode: Psb, world_dir: Path) -> None:
         done = psb_mode.run("-v", spec, "--rootfs", r, "--", "/bin/true")
         assert done.returncode == 125, (spec, done.stderr)
         assert expected in one_line_error(done.stderr), (spec, done.stderr)
+
+
+def test_file_and_directory_mismatch_names_the_target(psb_mode: Psb, world_dir: Path) -> None:
+    """The kernel only says EINVAL; the error names the mount, its target, the cause and the fix."""
+    (world_dir / "file").write_text("x")
+    (world_dir / "file").chmod(0o644)
+    r = str(psb_mode.rootfs)
+    cases = {
+        ("-v", f"{world_dir}/file:/bin"): ("volume", "/bin is a directory", "bind a directory there"),
+        ("-v", f"{world_dir}:/bin/sh"): ("volume", "/bin/sh is a file", "mount it at a directory"),
+        ("--tmpfs", "/bin/sh"): ("tmpfs at /bin/sh", "/bin/sh is a file", "mount it at a directory"),
+    }
+    for args, expected in cases.items():
+        done = psb_mode.run(*args, "--rootfs", r, "--", "/bin/true")
+        assert done.returncode == 125, (args, done.stderr)
+        line = one_line_error(done.stderr)
+        assert all(text in line for text in expected), (args, line)

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import pytest
 
+from pysandbox.policies import capabilities
 from pysandbox.policies.loader import load_profile
 from pysandbox.policies.overrides import Requested, apply
 from pysandbox.sandbox.spec import Volume, parse_size, parse_tmpfs, parse_user, parse_volume
 from pysandbox.types import SandboxError
+
+SECCOMP_FILE = Path(capabilities.__file__).parent / "seccomp" / "default.json"
 
 
 def test_tightening_is_allowed_and_recorded() -> None:
@@ -36,7 +40,7 @@ def test_tightening_is_allowed_and_recorded() -> None:
         Requested(cap_add=("SYS_ADMIN",)),
         Requested(seccomp="unconfined"),
         Requested(seccomp="default"),
-        Requested(seccomp="/some/custom.json"),
+        Requested(seccomp=str(SECCOMP_FILE)),  # a custom file cannot be ranked
     ],
 )
 def test_loosening_strict_needs_allow_unsafe(req: Requested) -> None:
@@ -98,3 +102,64 @@ def test_slirp_host_loopback_is_an_unsafe_network_option() -> None:
     for bad in ("host:allow_host_loopback=true", "slirp:mtu=1500", "slirp:allow_host_loopback=yes"):
         with pytest.raises(SandboxError, match="unknown --network option"):
             apply(default, Requested(network=bad), True)
+
+
+def test_size_and_tmpfs_mode_parsers_refuse_what_the_kernel_would() -> None:
+    assert parse_size("-1", "--memory-swap", unlimited=True) == -1
+    for text in ("-1", "", "99999999999999999999999g", "8589934592g"):
+        with pytest.raises(SandboxError, match="bad size"):
+            parse_size(text, "--memory")
+    assert parse_size("8589934591g", "--memory") == 8589934591 << 30  # just under 8 EiB
+    assert parse_tmpfs("/t:mode=0").mode == 0 and parse_tmpfs("/t:mode=01777").mode == 0o1777
+    for mode in ("-1", "+7", "0o7", " 7", "8", "17777"):
+        with pytest.raises(SandboxError, match=r"bad tmpfs mode .*: use octal 0 to 7777"):
+            parse_tmpfs(f"/t:mode={mode}")
+
+
+@pytest.mark.parametrize(
+    ("req", "expected"),
+    [
+        (Requested(memory=0), "bad value 0 for --memory: use a positive size"),
+        (Requested(memory_swap=0), "bad value 0 for --memory-swap: .* or -1 for no swap limit"),
+        (Requested(memory_swap=-2), "bad value -2 for --memory-swap"),
+        (Requested(cap_add=("BOGUS",)), r"--cap-add: unknown capability 'BOGUS'.*capabilities\(7\)"),
+        (Requested(cap_drop=("BOGUS",)), r"--cap-drop: unknown capability 'BOGUS'.*capabilities\(7\)"),
+        (Requested(seccomp="/no/such/seccomp.json"), "seccomp=/no/such/seccomp.json: No such file"),
+        (Requested(seccomp="/"), "seccomp=/: not a regular file"),
+        (Requested(hostname="h" * 65), "longer than 64 characters"),
+        (Requested(hostname=""), "bad --hostname ''"),
+        (Requested(hostname="a b"), "RFC 1123"),
+        (Requested(network="host", cap_add=("BOGUS",)), "unknown capability"),
+    ],
+)
+def test_bad_values_are_refused_before_the_unsafe_check(req: Requested, expected: str) -> None:
+    """Even with a loosening flag given, the bad value is named first (not "pass --allow-unsafe")."""
+    for allow_unsafe in (False, True):
+        with pytest.raises(SandboxError, match=expected):
+            apply(load_profile("strict"), req, allow_unsafe)
+
+
+def test_hostnames_follow_rfc_1123() -> None:
+    """Up to 64 characters (the kernel's limit: longer ones were cut), none outside RFC 1123."""
+    for name in ("h", "build-1", "my-box.example.org", "A1", "x" * 63, "x" * 31 + "." + "y" * 32):
+        assert apply(load_profile("strict"), Requested(hostname=name))[0].hostname == name
+    for name in ("x" * 65, "x" * 64, "a b", "a_b", "-a", "a-", "a..b", "h\u00e9"):
+        with pytest.raises(SandboxError, match="--hostname"):
+            apply(load_profile("strict"), Requested(hostname=name))
+
+
+def test_lifting_a_limit_is_unsafe() -> None:
+    """-1 (docker's unlimited swap, and no pids limit through the API) lifts the strict limit."""
+    strict = load_profile("strict")
+    for req in (Requested(memory_swap=-1), Requested(pids=-1), Requested(pids=0)):
+        with pytest.raises(SandboxError, match="--allow-unsafe"):
+            apply(strict, req)
+    profile, overrides = apply(strict, Requested(memory_swap=-1), allow_unsafe=True)
+    assert profile.limits.memory_swap == -1 and overrides[0].unsafe
+    profile, overrides = apply(load_profile("default"), Requested(memory=64 << 20, memory_swap=-1))
+    assert profile.limits.memory_swap == -1 and not any(o.unsafe for o in overrides)  # no swap limit to lift
+
+
+def test_cap_add_all() -> None:
+    profile, _ = apply(load_profile("strict"), Requested(cap_add=("all",)), allow_unsafe=True)
+    assert set(profile.capabilities.keep) == set(capabilities.NAMES)

@@ -6,6 +6,7 @@ import os
 
 from pysandbox.policies.model import Limits
 from pysandbox.record import record
+from pysandbox.sandbox.spec import MAX_SIZE
 from pysandbox.types import SandboxError, is_decimal
 
 CPU_PERIOD_US = 100_000
@@ -59,6 +60,11 @@ def make_plan(limits: Limits) -> Plan:
 
 
 def _memory(memory: int | None, swap: int | None) -> tuple[int | None, int | None]:
+    for flag, value in (("--memory", memory), ("--memory-swap", swap)):
+        if value is not None and value > MAX_SIZE:
+            raise SandboxError(
+                f"{flag} {value} is over 8 EiB, the kernel's limit: use a real size, e.g. 512m"
+            )
     if memory is None or memory <= 0:
         if swap is not None and swap > 0:
             raise SandboxError("--memory-swap needs --memory: set both (e.g. --memory 512m --memory-swap 1g)")
@@ -66,7 +72,7 @@ def _memory(memory: int | None, swap: int | None) -> tuple[int | None, int | Non
     if memory < MIN_MEMORY:
         raise SandboxError(f"--memory {memory} is below the minimum: use at least 6m")
     if swap is None or swap == 0:
-        return memory, 2 * memory  # docker: as much swap as memory
+        return memory, min(2 * memory, MAX_SIZE)  # docker: as much swap as memory
     if swap < 0:
         return memory, None
     if swap < memory:
