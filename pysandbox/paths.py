@@ -61,3 +61,26 @@ def volumes_dir() -> Path:
 
 def audit_db() -> Path:
     return _path(AUDIT_DB)
+
+
+def check_absent(path: str) -> None:
+    """For readers of a file under PYSANDBOX_HOME that is not there: fine when nothing has
+    written it yet; a UserError when it cannot be there (a home that is not a directory)."""
+    try:
+        os.stat(path)
+    except FileNotFoundError:
+        return
+    except NotADirectoryError:
+        blocker = os.path.dirname(path)
+        while os.path.dirname(blocker) != blocker and not os.path.exists(blocker):
+            blocker = os.path.dirname(blocker)
+        is_home = os.path.normpath(blocker) == os.path.normpath(home_dir())
+        what = f"PYSANDBOX_HOME {blocker}" if is_home else blocker
+        fail = f"{what} is not a directory, so there is no {path}: set PYSANDBOX_HOME to a directory"
+    except OSError as exc:
+        fail = f"cannot read {path}: {exc.strerror}: check PYSANDBOX_HOME and its permissions"
+    else:
+        return
+    from pysandbox.types import UserError
+
+    raise UserError(fail)

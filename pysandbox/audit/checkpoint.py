@@ -11,7 +11,10 @@ from typing import Any
 from pysandbox.types import UserError
 
 MAGIC = "pysandbox-audit-checkpoint"
+VERSION = 1
 _FIX = "pass a file written by `pysandbox audit checkpoint -o FILE`"
+_INT64_MAX = 2**63 - 1
+_KINDS = {int: "an integer", str: "a string"}
 
 
 @dataclass(frozen=True)
@@ -24,26 +27,49 @@ class Checkpoint:
     db: str
 
     def to_json(self) -> dict[str, Any]:
-        return {"format": MAGIC, "version": 1, **asdict(self)}
+        return {"format": MAGIC, "version": VERSION, **asdict(self)}
 
     @classmethod
     def from_json(cls, data: Any, origin: str) -> Checkpoint:
         if not isinstance(data, dict) or data.get("format") != MAGIC:
             raise UserError(f"{origin} is not a pysandbox audit checkpoint: {_FIX}")
-        try:
-            cp = cls(
-                int(data["seq"]),
-                int(data["count"]),
-                str(data["head"]),
-                str(data["alg"]),
-                int(data["time_ns"]),
-                str(data.get("db", "")),
+        version = data.get("version")
+        if type(version) is not int or version != VERSION:  # not true, not 1.0
+            found = (
+                f"checkpoint version {json.dumps(version)}"
+                if "version" in data
+                else "checkpoint has no version"
             )
-        except (KeyError, TypeError, ValueError) as exc:
-            raise UserError(f"{origin}: checkpoint field missing or malformed ({exc}): {_FIX}") from None
-        if len(cp.head) != 64 or any(c not in "0123456789abcdef" for c in cp.head) or cp.seq < 0:
+            raise UserError(f"{origin}: {found}: only version {VERSION} is supported: {_FIX}")
+        head = _field(data, "head", str, origin)
+        if len(head) != 64 or any(c not in "0123456789abcdef" for c in head):
             raise UserError(f"{origin}: checkpoint head is not a hex SHA-256 digest: {_FIX}")
-        return cp
+        return cls(
+            _count(data, "seq", origin),
+            _count(data, "count", origin),
+            head,
+            _field(data, "alg", str, origin),
+            _count(data, "time_ns", origin),
+            _field(data, "db", str, origin) if "db" in data else "",
+        )
+
+
+def _field(data: dict[str, Any], key: str, kind: type, origin: str) -> Any:
+    # JSON true/false are ints to Python, and int() would take 1.5 or "3": none is a checkpoint
+    value = data.get(key)
+    if key not in data or not isinstance(value, kind) or isinstance(value, bool):
+        found = "missing" if key not in data else f"{json.dumps(value)} is not {_KINDS[kind]}"
+        raise UserError(f"{origin}: not a checkpoint: `{key}` {found}: {_FIX}")
+    return value
+
+
+def _count(data: dict[str, Any], key: str, origin: str) -> int:
+    value: int = _field(data, key, int, origin)
+    if not 0 <= value <= _INT64_MAX:  # the log keeps seq and time as SQLite INTEGERs
+        raise UserError(
+            f"{origin}: not a checkpoint: `{key}` {value} is out of range 0..{_INT64_MAX}: {_FIX}"
+        )
+    return value
 
 
 def read_checkpoint(path: Path) -> Checkpoint:

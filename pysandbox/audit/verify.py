@@ -37,6 +37,7 @@ from pysandbox.audit.chain import (
 )
 from pysandbox.audit.checkpoint import Checkpoint
 from pysandbox.audit.store import Store
+from pysandbox.paths import check_absent
 from pysandbox.types import UserError
 
 
@@ -49,6 +50,7 @@ def verify_log(
     key = env_key()
     store = store or Store(key=key, create=False)
     if not store.ready():
+        check_absent(store.path)  # a home that is not a directory is no empty log
         return _empty_verdict(checkpoint, checkpoint_origin)
     meta = store.meta()
     alg = meta.get("alg", ALG_SHA256)

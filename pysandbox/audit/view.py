@@ -7,34 +7,49 @@ import re
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pysandbox.audit.events import EVENT_TYPES
 from pysandbox.audit.export import event_object
 from pysandbox.audit.store import Store, Stored
+from pysandbox.paths import check_absent
 from pysandbox.types import UserError
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _DURATION = re.compile(r"^(\d+)([smhdw])$")
+# the log stores times as SQLite INTEGER nanoseconds: 1677-09-21 .. 2262-04-11 (UTC)
+_MIN_NS, _MAX_NS = -(2**63), 2**63 - 1
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_FORMS = "write 1h, 30m, 2d or 2026-01-31T12:00:00Z"
 
 
 def parse_since(text: str, now_ns: int | None = None) -> int:
-    """`1h`, `30m`, `2d`, `45s`, `1w`, or an RFC 3339 time (UTC when no offset): a time in ns."""
+    """`1h`, `30m`, `2d`, `45s`, `1w`, or an RFC 3339 time (UTC when no offset): a time in ns.
+
+    Earlier than the log can hold means every event (clamped); later is refused: no event can
+    carry such a time, so it is a typo, not an empty answer."""
     now_ns = time.time_ns() if now_ns is None else now_ns
     match = _DURATION.match(text.strip())
     if match:
-        return now_ns - int(match.group(1)) * _UNITS[match.group(2)] * 1_000_000_000
+        digits = match.group(1)
+        if len(digits) > 20:  # longer ago than the log reaches (and int() refuses 4,300+ digits)
+            return _MIN_NS
+        return max(_MIN_NS, now_ns - int(digits) * _UNITS[match.group(2)] * 1_000_000_000)
     try:
         when = datetime.fromisoformat(text.strip().replace("z", "Z"))
     except ValueError:
-        raise UserError(
-            f"--since {text!r} is neither a duration nor a time: write 1h, 30m, 2d or 2026-01-31T12:00:00Z"
-        ) from None
+        raise UserError(f"--since {text!r} is neither a duration nor a time: {_FORMS}") from None
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
-    seconds = int(when.timestamp())
-    return seconds * 1_000_000_000 + when.microsecond * 1000
+    ns = (when - _EPOCH) // timedelta(microseconds=1) * 1000
+    if ns > _MAX_NS:
+        latest = (_EPOCH + timedelta(microseconds=_MAX_NS // 1000)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        raise UserError(
+            f"--since {text!r} is after {latest}, the latest time the audit log can hold: "
+            f"give an earlier time, or {_FORMS}"
+        )
+    return max(_MIN_NS, ns)
 
 
 @dataclass(frozen=True)
@@ -43,6 +58,11 @@ class Filter:
     types: tuple[str, ...] = ()
     since_ns: int | None = None
     after_seq: int = 0
+
+    def __post_init__(self) -> None:
+        if self.sandbox is not None and not self.sandbox.strip():
+            # an empty id prefix would match every sandbox
+            raise UserError("--sandbox is empty: give a sandbox id, id prefix or name")
 
     def sql(self) -> tuple[str, list[object]]:
         clauses: list[str] = []
@@ -66,7 +86,11 @@ class Filter:
 
 
 def check_types(types: Iterable[str]) -> tuple[str, ...]:
-    names = tuple(t for part in types for t in part.split(",") if t)
+    values = list(types)
+    if any(not v.replace(",", "").strip() for v in values):
+        # no type at all would mean no filter: every event
+        raise UserError(f"--type is empty: use one of {', '.join(EVENT_TYPES)}")
+    names = tuple(t for part in values for t in part.split(",") if t)
     unknown = [t for t in names if t not in EVENT_TYPES]
     if unknown:
         raise UserError(f"unknown event type {unknown[0]!r}: use one of {', '.join(EVENT_TYPES)}")
@@ -79,6 +103,7 @@ def select(
     """Matching records in seq order (with newest: the last `limit` of them)."""
     store = store or Store(create=False)
     if not store.ready():
+        check_absent(store.path)
         return []
     where, params = flt.sql()
     rows = store.query(where, params, order="DESC" if newest else "ASC", limit=limit)

@@ -85,6 +85,25 @@ def test_fail_on_threshold(psb: list[str]) -> None:
     assert run(psb, "--fail-on", "critical", str(DATA / "compose-monitoring.yml")).returncode == 1
 
 
+@pytest.mark.parametrize(
+    "manifest",
+    [
+        "apiVersion: v1\nkind: List\n"
+        "items: [{kind: Pod, spec: {containers: [{name: a, securityContext: {privileged: true}}]}}]\n",
+        "apiVersion: apps/v1\nkind: Deploymnet\nmetadata: {name: d}\n"
+        "spec: {template: {spec: {containers: [{name: a, securityContext: {privileged: true}}]}}}\n",
+        "apiVersion: v1\nkind: pod\nmetadata: {name: p}\n"
+        "spec: {containers: [{name: a, securityContext: {privileged: true}}]}\n",
+    ],
+)
+def test_gate_audits_list_items_and_unknown_kinds(psb: list[str], tmp_path: Path, manifest: str) -> None:
+    path = tmp_path / "manifest.yaml"
+    path.write_text(manifest)
+    out = run(psb, "--fail-on", "high", str(path))
+    assert out.returncode == 1, (out.stdout, out.stderr)
+    assert "PSB-A001  CRITICAL  Privileged container" in out.stdout
+
+
 def test_standard_prints_verdicts_and_fails_non_compliant(psb: list[str]) -> None:
     ok = run(psb, "--standard", "restricted", str(DATA / "k8s-restricted.yaml"))
     assert ok.returncode == 0, ok.stdout + ok.stderr

@@ -76,6 +76,57 @@ def test_kubernetes_list_in_json_keeps_lines() -> None:
     assert pod.containers[0].lines["proc_unmasked"] == 24
 
 
+def test_list_items_need_a_kind_but_no_api_version(tmp_path: Path) -> None:
+    path = tmp_path / "list.yaml"
+    path.write_text(
+        "apiVersion: v1\nkind: List\nitems:\n"
+        "- {kind: Pod, metadata: {name: p},\n"
+        "   spec: {containers: [{name: a, securityContext: {privileged: true}}]}}\n"
+        "- kind: List\n  items: [{kind: Pod, metadata: {name: q}, spec: {containers: [{name: b}]}}]\n"
+    )
+    p, q = load_file(path)
+    assert (p.label, p.line, q.label, q.line) == ("Pod/p", 4, "Pod/q", 7)
+    assert p.containers[0].privileged
+
+
+def test_unknown_kinds_with_pod_specs_are_audited(tmp_path: Path) -> None:
+    privileged = {"containers": [{"name": "a", "securityContext": {"privileged": True}}]}
+    plain = {"containers": [{"name": "b"}]}
+    docs = [
+        _manifest("apps/v1", "Deploymnet", "typo", {"template": {"spec": privileged}}),
+        _manifest("v1", "pod", "lower", privileged),
+        _manifest(
+            "example.com/v1",
+            "Pair",
+            "two",
+            {
+                "primary": {
+                    "template": {
+                        "metadata": {
+                            "annotations": {"container.apparmor.security.beta.kubernetes.io/a": "unconfined"}
+                        },
+                        "spec": privileged,
+                    }
+                },
+                "backup": [{"template": {"spec": plain}}],
+            },
+        ),
+        _manifest("v1", "Service", "svc", {"ports": [{"port": 80}]}),
+        _manifest("example.com/v1", "Selector", "names", {"containers": ["web", "db"]}),
+    ]
+    path = tmp_path / "crds.yaml"
+    path.write_text("\n---\n".join(json.dumps(d) for d in docs))
+    workloads = load_file(path)
+    assert [w.label for w in workloads] == [
+        "Deploymnet/typo",
+        "pod/lower",
+        "Pair/two (spec.primary.template.spec)",
+        "Pair/two (spec.backup[0].template.spec)",
+    ]
+    assert [w.containers[0].privileged for w in workloads] == [True, True, True, False]
+    assert workloads[2].containers[0].apparmor == "unconfined"  # the template's annotations
+
+
 def _manifest(api: str, kind: str, name: str, spec: dict[str, Any]) -> dict[str, Any]:
     return {"apiVersion": api, "kind": kind, "metadata": {"name": name}, "spec": spec}
 
@@ -178,6 +229,16 @@ def test_profiles_builtin_and_custom() -> None:
             "k2.yaml",
             "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers: []\n",
             "Pod p has no containers: expected a valid Kubernetes manifest",
+        ),
+        (
+            "k3.yaml",
+            "apiVersion: v1\nkind: List\nitems:\n- 3\n- {kind: Pod, spec: {containers: [{name: a}]}}\n",
+            "line 4: List item 1 is not a resource mapping: expected a valid Kubernetes manifest",
+        ),
+        (
+            "k4.yaml",
+            "apiVersion: v1\nkind: List\nitems:\n- {metadata: {name: p}, spec: {containers: [{name: a}]}}\n",
+            "line 4: List item 1 has no kind: expected a valid Kubernetes manifest",
         ),
         ("p.yaml", "name: x\nseccomp: {profile: 3}\nnetwork: {mode: bridge}\n", "invalid pysandbox profile"),
     ],

@@ -17,6 +17,7 @@ from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsSer
 from pysandbox.audit.chain import fields_json
 from pysandbox.audit.recorder import Recorder, host_user, record
 from pysandbox.audit.store import Store, pending
+from pysandbox.audit.view import parse_since
 
 RFC3339_NS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$")
 HOUR_NS = 3600 * 10**9
@@ -106,12 +107,51 @@ def test_since_takes_durations_and_rfc3339(audit) -> None:
     assert len(_json(audit("log", "--since", offset, "--format", "json"))) == 6
 
 
+def test_since_beyond_the_logs_time_range(audit, tmp_path: Path) -> None:
+    _lifecycle("range001", "range")
+    # earlier than any time the log can hold (1677) means every event...
+    for since in ("0001-01-01T00:00:00Z", "99999999d", "9" * 30 + "w"):
+        assert len(_json(audit("log", "--since", since, "--format", "json"))) == 4, since
+    out = tmp_path / "all.jsonl"
+    assert audit("export", "--since", "99999999d", "-o", str(out)).returncode == 0
+    assert len(out.read_text().splitlines()) == 4
+    # ...later than it can hold (2262) is no time any event has: a typo, not "no events match"
+    proc = audit("log", "--since", "2300-01-01T00:00:00Z")
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr == (
+        "pysandbox: error: --since '2300-01-01T00:00:00Z' is after 2262-04-11T23:47:16Z, the latest "
+        "time the audit log can hold: give an earlier time, or write 1h, 30m, 2d or 2026-01-31T12:00:00Z\n"
+    )
+
+
+def test_since_before_1970_keeps_its_fraction() -> None:
+    assert parse_since("1969-12-31T23:59:59.5Z") == -500_000_000
+    assert parse_since("1970-01-01T00:00:00.25+00:00") == 250_000_000
+
+
+def test_empty_filters_are_refused_not_match_all(audit) -> None:
+    _lifecycle("empty001", "empty")
+    for args, message in (
+        (["--sandbox", ""], "--sandbox is empty: give a sandbox id, id prefix or name"),
+        (["--type", ""], "--type is empty: use one of create, start, exit"),
+    ):
+        proc = audit("log", *args)
+        assert proc.returncode == 2 and proc.stdout == "", proc.stdout
+        assert proc.stderr.startswith(f"pysandbox: error: {message}") and proc.stderr.count("\n") == 1
+
+
 @pytest.mark.parametrize(
     "args",
     [
         ["log", "--since", "yesterday"],
         ["log", "--since", "5y"],
         ["log", "--type", "explode"],
+        ["log", "--since", "2300-01-01T00:00:00Z"],
+        ["export", "--since", "9999-12-31T23:59:59Z"],
+        ["log", "--sandbox", ""],
+        ["tail", "--sandbox", " "],
+        ["log", "--type", ""],
+        ["export", "--type", ","],
         ["log", "--format", "xml"],
         ["log", "--bogus"],
         ["log", "--limit", "zero"],
@@ -145,6 +185,19 @@ def test_log_on_a_fresh_home_is_empty_and_creates_nothing(audit, psb_home: Path)
     assert _json(audit("log", "--format", "json")) == []
     assert audit("verify").stdout.strip() == "ok: the audit log is empty"
     assert not (psb_home / "audit.db").exists()
+
+
+@pytest.mark.parametrize("args", [["verify"], ["log"], ["export"], ["checkpoint"], ["tail"]])
+def test_a_home_that_is_a_file_is_an_error_not_an_empty_log(audit, tmp_path: Path, args: list[str]) -> None:
+    home = tmp_path / "home"
+    home.write_text("not a directory\n")
+    proc = audit(*args, env={"PYSANDBOX_HOME": str(home)})
+    assert proc.returncode == 2 and proc.stdout == "", proc.stdout
+    assert proc.stderr == (
+        f"pysandbox: error: PYSANDBOX_HOME {home} is not a directory, so there is no {home}/audit.db: "
+        "set PYSANDBOX_HOME to a directory\n"
+    )
+    assert home.read_text() == "not a directory\n"
 
 
 def test_tail_shows_the_newest_and_follows(audit) -> None:

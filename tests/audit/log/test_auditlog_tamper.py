@@ -238,6 +238,42 @@ def test_bad_checkpoint_file_is_a_usage_error(audit, filled, tmp_path: Path) -> 
 
 
 @pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("seq", 1.5, "not a checkpoint: `seq` 1.5 is not an integer"),
+        ("seq", True, "not a checkpoint: `seq` true is not an integer"),
+        ("seq", -1, "not a checkpoint: `seq` -1 is out of range 0..9223372036854775807"),
+        ("seq", 2**64, f"not a checkpoint: `seq` {2**64} is out of range"),
+        ("count", "3", 'not a checkpoint: `count` "3" is not an integer'),
+        ("time_ns", None, "not a checkpoint: `time_ns` null is not an integer"),
+        ("alg", ["sha256"], 'not a checkpoint: `alg` ["sha256"] is not a string'),
+        ("version", 99, "checkpoint version 99: only version 1 is supported"),
+        ("version", True, "checkpoint version true: only version 1 is supported"),
+        ("version", "missing", "checkpoint has no version: only version 1 is supported"),
+    ],
+)
+def test_malformed_checkpoint_is_refused_not_reported_as_tampering(
+    audit, filled, tmp_path: Path, field: str, value: object, message: str
+) -> None:
+    filled(3)
+    good = tmp_path / "good.json"
+    assert audit("checkpoint", "-o", str(good)).returncode == 0
+    data = json.loads(good.read_text())
+    if value == "missing":
+        del data[field]
+    else:
+        data[field] = value
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(data))
+    proc = audit("verify", "--checkpoint", str(bad))
+    assert proc.returncode == 2 and proc.stdout == "", proc.stdout
+    assert proc.stderr.startswith(f"pysandbox: error: {bad}: {message}"), proc.stderr
+    assert proc.stderr.endswith(": pass a file written by `pysandbox audit checkpoint -o FILE`\n")
+    assert proc.stderr.count("\n") == 1
+    assert audit("verify", "--checkpoint", str(good)).returncode == 0
+
+
+@pytest.mark.parametrize(
     ("column", "value"),
     [("type", "start"), ("sandbox_id", "someone-else"), ("sandbox_id", None), ("time_ns", 1)],
 )

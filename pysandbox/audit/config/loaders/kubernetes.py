@@ -59,16 +59,12 @@ def load(docs: list[Any], path: str) -> list[Workload]:
 
 def _resource(doc: Node, path: str) -> list[Workload]:
     kind = str(doc.get("kind"))
-    if kind.endswith("List"):
-        out: list[Workload] = []
-        for item in sequence(doc, "items", path, FMT):
-            if isinstance(item, Node) and is_manifest(item):
-                out.extend(_resource(item, path))
-        return out
-    if kind not in POD_PATHS:
-        return []  # Services, ConfigMaps, ... hold no containers
+    if kind.endswith("List") and "items" in doc:
+        return _list_items(doc, kind, path)
     meta = mapping(doc, "metadata", path, FMT)
     name = str(meta.get("name") or meta.get("generateName") or "unnamed")
+    if kind not in POD_PATHS:
+        return _any_kind(doc, kind, name, path)
     template = doc
     for key in POD_PATHS[kind]:
         if not isinstance(template.get(key), dict):
@@ -80,6 +76,58 @@ def _resource(doc: Node, path: str) -> list[Workload]:
         raise bad_input(path, template.line_of("spec"), f"{kind} {name} has no pod spec", FMT)
     annotations = mapping(mapping(template, "metadata", path, FMT), "annotations", path, FMT)
     return [_pod(path, kind, name, doc.line, template.map("spec"), annotations)]
+
+
+def _list_items(doc: Node, kind: str, path: str) -> list[Workload]:
+    """Items of a List need a kind but no apiVersion (kubectl takes them so): none is skipped."""
+    items = sequence(doc, "items", path, FMT)
+    out: list[Workload] = []
+    for i, item in enumerate(items):
+        if not isinstance(item, Node):
+            raise bad_input(path, items.line_at(i), f"{kind} item {i + 1} is not a resource mapping", FMT)
+        if "kind" not in item:
+            raise bad_input(path, item.line, f"{kind} item {i + 1} has no kind", FMT)
+        out.extend(_resource(item, path))
+    return out
+
+
+def _any_kind(doc: Node, kind: str, name: str, path: str) -> list[Workload]:
+    """A kind this loader does not know (a custom resource, or a typo such as `Deploymnet` or
+    `pod` that kubectl would refuse): every pod spec in it is audited, so that a gate does not
+    pass containers it never looked at. Kinds without one (Service, ConfigMap, ...) hold none."""
+    found = _pod_specs(doc)
+    workloads = []
+    for template, spec, where in found:
+        label = name if len(found) == 1 else f"{name} ({where})"
+        annotations = mapping(mapping(template, "metadata", path, FMT), "annotations", path, FMT)
+        workloads.append(_pod(path, kind, label, doc.line, spec, annotations))
+    return workloads
+
+
+def _pod_specs(doc: Node) -> list[tuple[Node, Node, str]]:
+    """(template, pod spec, where) for each mapping with a `containers` list of mappings, in
+    document order; the template is the mapping holding the spec (its metadata has the
+    annotations)."""
+    found: list[tuple[Node, Node, str]] = []
+    stack: list[tuple[Node, Any, str]] = [(doc, doc, "")]
+    seen: set[int] = set()  # YAML aliases can share, even nest, mappings
+    while stack:
+        parent, value, where = stack.pop()
+        if id(value) in seen:
+            continue
+        seen.add(id(value))
+        children: list[tuple[Any, str]] = []
+        if isinstance(value, Node):
+            containers = value.get("containers")
+            if isinstance(containers, list) and any(isinstance(c, Node) for c in containers):
+                found.append((parent, value, where or "."))
+                continue
+            children = [(v, f"{where}.{k}" if where else str(k)) for k, v in value.items()]
+        elif isinstance(value, list):
+            children = [(v, f"{where}[{i}]") for i, v in enumerate(value)]
+        holder = value if isinstance(value, Node) else parent
+        stack.extend((holder, child, at) for child, at in reversed(children))
+    return found
 
 
 def _pod(path: str, kind: str, name: str, line: int | None, spec: Node, notes: Node) -> Workload:
