@@ -1,6 +1,7 @@
 """The profile's mount policy applied to `-v` before anything is mounted.
 
-Denied host paths and `allow_volumes: false` always refuse; a risky mount (audit.mountrisk) is
+Denied host paths, a bind mode (ro, rw) missing from `mounts.allowed_options` and
+`allow_volumes: false` always refuse; a risky mount (audit.mountrisk) is
 refused, warned about or allowed per `mounts.risky`, and `--allow-unsafe` turns a refusal into a
 warning that is recorded as a policy override.
 """
@@ -49,6 +50,12 @@ def check_volumes(spec: RunSpec, rec: Any, warn: Callable[[str], None]) -> dict[
                 f"profile {spec.profile.name!r} allows no volumes: remove -v {volume.spec} or change profile"
             )
             _deny(rec, volume, "volumes-disabled", message)
+        mode = "ro" if volume.read_only else "rw"
+        if mode not in policy.allowed_options:
+            allowed = " or ".join(f":{o}" for o in ("ro", "rw") if o in policy.allowed_options) or "none"
+            _deny(rec, volume, "mount-option-denied",
+                  f"-v {volume.spec}: profile {spec.profile.name!r} does not allow {mode} binds "
+                  f"(mounts.allowed_options): bind it with {allowed}")  # fmt: skip
         if volume.name is None:
             entry = denied_by(volume, policy.denied_host_paths)
             if entry is not None:

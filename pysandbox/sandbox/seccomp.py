@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 
 _BUILTIN = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "policies", "seccomp")
 UNCONFINED = "unconfined"
-_CACHE_FORMAT = "pysandbox-seccomp-3"
+_CACHE_FORMAT = "pysandbox-seccomp-4"  # 4: programs of malformed files are refused
 
 
 def __getattr__(name: str) -> Any:
@@ -181,7 +181,133 @@ def parse_json(data: bytes, source: str) -> dict[str, Any]:
         raise SandboxError(f"seccomp profile {source}: not valid JSON: {exc}: fix the file") from None
     if not isinstance(doc, dict):
         raise SandboxError(f"seccomp profile {source}: the document must be a JSON object with defaultAction")
+    check_document(doc, source)
     return doc
+
+
+# --- the document's shape ----------------------------------------------------------------------------
+# moby unmarshals the file into typed Go structs and refuses any other shape; read loosely instead,
+# `"names": "mkdir"` would become five one-letter names, skipped as unknown: a rule silently gone.
+
+ACTIONS = ("SCMP_ACT_ERRNO", "SCMP_ACT_ALLOW", "SCMP_ACT_KILL", "SCMP_ACT_KILL_PROCESS",
+           "SCMP_ACT_KILL_THREAD", "SCMP_ACT_TRAP", "SCMP_ACT_TRACE", "SCMP_ACT_LOG")  # fmt: skip
+_MAX_ERRNO = 4095  # the kernel's: a larger return value is no error to the caller
+_MAX_U64 = (1 << 64) - 1
+
+
+class _Bad(Exception):
+    """`path: problem: fix` of the first malformed field."""
+
+
+def check_document(doc: dict[str, Any], source: str) -> None:
+    """Refuses a document moby would not load, naming the first bad JSON path and the fix."""
+    try:
+        _check_top(doc)
+    except _Bad as exc:
+        raise SandboxError(f"seccomp profile {source}: {exc}") from None
+
+
+def _json_type(value: Any) -> str:
+    for kind, name in ((bool, "true/false"), (str, "a string"), (int, "a number"), (float, "a number"),
+                       (list, "a list"), (dict, "an object")):  # fmt: skip
+        if isinstance(value, kind):
+            return name
+    return "null"
+
+
+def _at(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+def _quote(value: Any) -> str:
+    import json
+
+    return json.dumps(value)
+
+
+def _field(obj: dict[str, Any], key: str, path: str, kind: type, required: bool = False) -> Any:
+    """obj[key] when it is a `kind` (null or absent: None, as Go reads it)."""
+    value = obj.get(key)
+    if value is None:
+        if required:
+            raise _Bad(f"{_at(path, key)} is missing: add it (see Docker's seccomp profile format)")
+        return None
+    if not isinstance(value, kind) or isinstance(value, bool):
+        want = _json_type(kind())
+        raise _Bad(f"{_at(path, key)}: must be {want}, not {_json_type(value)}: fix the file")
+    return value
+
+
+def _strings(obj: dict[str, Any], key: str, path: str) -> None:
+    value = obj.get(key)
+    if isinstance(value, str):
+        raise _Bad(f"{_at(path, key)}: must be a list of strings, not a string: write [{_quote(value)}]")
+    for i, item in enumerate(_field(obj, key, path, list) or []):
+        if not isinstance(item, str):
+            raise _Bad(
+                f"{_at(path, key)}[{i}]: must be a string, not {_json_type(item)}: quote it or remove it"
+            )
+
+
+def _objects(obj: dict[str, Any], key: str, path: str) -> list[tuple[str, dict[str, Any]]]:
+    out = []
+    for i, item in enumerate(_field(obj, key, path, list) or []):
+        where = f"{_at(path, key)}[{i}]"
+        if not isinstance(item, dict):
+            raise _Bad(f"{where}: must be an object, not {_json_type(item)}: fix the file")
+        out.append((where, item))
+    return out
+
+
+def _uint(obj: dict[str, Any], key: str, path: str, top: int, required: bool = False) -> None:
+    value = obj.get(key)
+    if value is None and not required:
+        return
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= top:
+        raise _Bad(f"{_at(path, key)}: must be an integer from 0 to {top}, not {_quote(value)}: fix the file")
+
+
+def _check_action(obj: dict[str, Any], key: str, path: str) -> None:
+    name = _field(obj, key, path, str, required=True)
+    if name not in ACTIONS:
+        raise _Bad(f"{_at(path, key)}: unsupported action {name!r}: use {', '.join(ACTIONS)}")
+
+
+def _check_top(doc: dict[str, Any]) -> None:
+    _check_action(doc, "defaultAction", "")
+    _uint(doc, "defaultErrnoRet", "", _MAX_ERRNO)
+    _strings(doc, "architectures", "")
+    _strings(doc, "flags", "")
+    for path, entry in _objects(doc, "archMap", ""):
+        _field(entry, "architecture", path, str, required=True)
+        _strings(entry, "subArchitectures", path)
+    for path, rule in _objects(doc, "syscalls", ""):
+        _check_rule(rule, path)
+
+
+def _check_rule(rule: dict[str, Any], path: str) -> None:
+    import re
+
+    _strings(rule, "names", path)
+    _field(rule, "name", path, str)
+    _check_action(rule, "action", path)
+    _uint(rule, "errnoRet", path, _MAX_ERRNO)
+    for where, arg in _objects(rule, "args", path):
+        _uint(arg, "index", where, 5, required=True)
+        _uint(arg, "value", where, _MAX_U64)
+        _uint(arg, "valueTwo", where, _MAX_U64)
+        if _field(arg, "op", where, str, required=True) not in _OPS:
+            raise _Bad(f"{where}.op: unknown argument op {arg['op']!r}: use one of {', '.join(_OPS)}")
+    for key in ("includes", "excludes"):
+        cond = _field(rule, key, path, dict)
+        if cond is not None:
+            _strings(cond, "caps", _at(path, key))
+            _strings(cond, "arches", _at(path, key))
+            kernel = _field(cond, "minKernel", _at(path, key), str)
+            if kernel is not None and not re.match(r"^[0-9]+\.[0-9]+", kernel):
+                raise _Bad(
+                    f"{path}.{key}.minKernel: {kernel!r} is no kernel version: use MAJOR.MINOR, e.g. 4.8"
+                )
 
 
 # --- moby's resolution of a profile for one sandbox --------------------------------------------------

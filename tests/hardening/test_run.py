@@ -103,8 +103,14 @@ def test_unconfined_needs_allow_unsafe_under_strict(run: Any) -> None:
 
 @pytest.mark.parametrize(
     ("content", "message"),
-    [("{broken", "not valid JSON"), ('{"defaultAction": "SCMP_ACT_NOPE"}', "unsupported action")],
-)
+    [
+        ("{broken", "not valid JSON"),
+        ('{"defaultAction": "SCMP_ACT_NOPE"}', "unsupported action"),
+        # Once dropped in silence (list("mkdir"): five unknown names), so mkdir was allowed.
+        ('{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": "mkdir", "action": "SCMP_ACT_ERRNO"}]}',
+         'syscalls[0].names: must be a list of strings, not a string: write ["mkdir"]'),
+    ],
+)  # fmt: skip
 def test_bad_seccomp_file_fails_closed(run: Any, world_tmp: Path, content: str, message: str) -> None:
     path = world_tmp / f"bad-{abs(hash(content))}.json"
     path.write_text(content)

@@ -152,6 +152,68 @@ def test_bad_profiles_are_refused_with_a_reason(tmp_path: Path, content: str, me
     assert info.value.exit_code == 125
 
 
+_ALLOW_READ = '{"names": ["read"], "action": "SCMP_ACT_ALLOW"'
+
+
+@pytest.mark.parametrize(
+    ("syscalls", "message"),
+    [
+        ('[{"names": "mkdir", "action": "SCMP_ACT_ERRNO"}]',
+         'syscalls[0].names: must be a list of strings, not a string: write ["mkdir"]'),
+        ('[{"names": ["read", 5], "action": "SCMP_ACT_ALLOW"}]', "syscalls[0].names[1]: must be a string"),
+        ('[{"name": ["mkdir"], "action": "SCMP_ACT_ERRNO"}]', "syscalls[0].name: must be a string, not a"),
+        ('[{"names": ["read"]}]', "syscalls[0].action is missing"),
+        ('[{"names": ["read"], "action": "SCMP_ACT_NOTIFY"}]', "syscalls[0].action: unsupported action"),
+        ('[{"names": ["read"], "action": "SCMP_ACT_ERRNO", "errnoRet": -1}]', "syscalls[0].errnoRet: must"),
+        (f'[{_ALLOW_READ}, "args": {{"index": 0, "value": 1, "op": "SCMP_CMP_EQ"}}}}]',
+         "syscalls[0].args: must be a list, not an object"),
+        (f'[{_ALLOW_READ}, "args": [{{"index": 0, "value": "1", "op": "SCMP_CMP_EQ"}}]}}]',
+         "syscalls[0].args[0].value: must be an integer"),
+        (f'[{_ALLOW_READ}, "args": [{{"index": 0, "value": 1}}]}}]', "syscalls[0].args[0].op is missing"),
+        (f'[{_ALLOW_READ}, "includes": {{"caps": "CAP_SYS_ADMIN"}}}}]',
+         'syscalls[0].includes.caps: must be a list of strings, not a string: write ["CAP_SYS_ADMIN"]'),
+        (f'[{_ALLOW_READ}, "excludes": {{"minKernel": "new"}}}}]', "syscalls[0].excludes.minKernel: 'new'"),
+        ('["read"]', "syscalls[0]: must be an object, not a string"),
+        ('{"names": ["read"]}', "syscalls: must be a list, not an object"),
+    ],
+)  # fmt: skip
+def test_malformed_documents_are_refused_at_their_json_path(
+    tmp_path: Path, syscalls: str, message: str
+) -> None:
+    """moby refuses these shapes when it unmarshals the file; read loosely, `"names": "mkdir"` became
+    five one-letter names, skipped as unknown syscalls: the rule was silently dropped."""
+    path = tmp_path / "bad.json"
+    path.write_text(f'{{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": {syscalls}}}')
+    with pytest.raises(SandboxError) as info:
+        seccomp.plan(str(path), ())
+    assert str(info.value).startswith(f"seccomp profile {path}: {message}")
+    assert info.value.exit_code == 125
+
+
+@pytest.mark.parametrize(
+    ("top", "message"),
+    [
+        ('"defaultAction": 1', "defaultAction: must be a string, not a number"),
+        ('"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": "1"', "defaultErrnoRet: must be an integer"),
+        ('"defaultAction": "SCMP_ACT_ERRNO", "architectures": "SCMP_ARCH_X86_64"',
+         'architectures: must be a list of strings, not a string: write ["SCMP_ARCH_X86_64"]'),
+        ('"defaultAction": "SCMP_ACT_ERRNO", "archMap": [{"subArchitectures": []}]',
+         "archMap[0].architecture is missing"),
+    ],
+)  # fmt: skip
+def test_malformed_top_level_fields_are_refused(tmp_path: Path, top: str, message: str) -> None:
+    path = tmp_path / "bad.json"
+    path.write_text(f"{{{top}}}")
+    with pytest.raises(SandboxError) as info:
+        seccomp.plan(str(path), ())
+    assert str(info.value).startswith(f"seccomp profile {path}: {message}")
+
+
+def test_builtin_profiles_have_docker_s_shape() -> None:
+    for name in ("default", "strict"):
+        seccomp.check_document(json.loads((seccomp.BUILTIN_DIR / f"{name}.json").read_bytes()), name)
+
+
 def test_missing_profile_is_refused() -> None:
     with pytest.raises(SandboxError, match="use a built-in"):
         seccomp.plan("/nonexistent/seccomp.json", ())

@@ -199,6 +199,23 @@ def test_profiles_builtin_and_custom() -> None:
     assert unsafe.containers[0].memory_limit == str(1 << 30)
 
 
+def test_a_profile_for_another_machine_may_name_a_seccomp_file_not_here(tmp_path: Path) -> None:
+    """audit config reviews profiles of other machines: a seccomp path missing here is no error
+    (`run` and `profile validate` still refuse it); a file that is here must be a valid one."""
+    there = tmp_path / "fleet.yaml"
+    there.write_text("name: fleet\nseccomp: {profile: /etc/fleet/seccomp.json}\n")
+    (w,) = load_file(there)
+    assert w.kind == "profile" and w.name == "fleet"
+    bad = tmp_path / "bad.json"
+    bad.write_text(
+        '{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [{"names": "mkdir", "action": "SCMP_ACT_ALLOW"}]}'
+    )
+    here = tmp_path / "here.yaml"
+    here.write_text(f"name: here\nseccomp: {{profile: {bad}}}\n")
+    with pytest.raises(UserError, match="names: must be a list of strings"):
+        load_file(here)
+
+
 @pytest.mark.parametrize(
     ("name", "text", "expected"),
     [

@@ -44,7 +44,7 @@ def load(doc: Node, path: str) -> list[Workload]:
     data = to_plain(doc)
     data.setdefault("name", path.rsplit("/", 1)[-1].rsplit(".", 1)[0])
     try:
-        p = validate_profile(data, path)
+        p = validate_profile(data, path, local=False)
     except ProfileError as exc:
         raise UserError(f"{path}: invalid pysandbox profile: {'; '.join(exc.errors)}") from None
     w = Workload(path=path, format=FMT, kind="profile", name=p.name, line=doc.line)
