@@ -6,6 +6,7 @@ so that `pysandbox --help` shows it.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -13,7 +14,7 @@ from typing import Annotated, Any, NoReturn
 import typer
 
 from pysandbox import __version__
-from pysandbox.fsutil import atomic_write_text
+from pysandbox.fsutil import atomic_write_text, require_file_name
 from pysandbox.types import EXIT_USAGE, UserError
 
 app = typer.Typer(
@@ -39,6 +40,17 @@ def emit(text: str, output: Path | None) -> None:
         atomic_write_text(output, text + "\n")
     except OSError as exc:
         fail(f"cannot write {output}: {exc.strerror}: choose a writable path for --output")
+
+
+def check_output(output: Path | None) -> None:
+    """Refuse an --output that cannot be written before the work, not after a long scan."""
+    if output is None:
+        return
+    require_file_name(output)
+    if output.is_dir():
+        fail(f"--output {output} is a directory: give a file path, e.g. {output / 'report.json'}")
+    if not output.parent.is_dir():
+        fail(f"cannot write {output}: no directory {output.parent}: create it or choose another --output")
 
 
 @app.callback(invoke_without_command=True)
@@ -121,8 +133,13 @@ _LINT_REQUIRE_LABEL = (
 def lint(
     paths: Annotated[list[str] | None, typer.Argument(help=_LINT_PATHS)] = None,
     fmt: Annotated[
-        str, typer.Option("--format", "-f", help="table, json, sarif, checkstyle or gitlab.")
-    ] = "table",
+        str | None,
+        typer.Option(
+            "--format",
+            "-f",
+            help="table, json, sarif, checkstyle or gitlab (default: config `format`, table).",
+        ),
+    ] = None,
     failure_threshold: Annotated[
         str | None, typer.Option("--failure-threshold", "--fail-on", "-t", help=_LINT_THRESHOLD)
     ] = None,
@@ -154,6 +171,7 @@ def lint(
     """Lint Dockerfiles for security and correctness (hadolint, trivy and checkov equivalents)."""
     from pysandbox.scanner.dockerfile.cli import run_lint
 
+    check_output(output)
     try:
         code, text = run_lint(
             paths or ["."], fmt, failure_threshold, ignore or [], config, trusted_registry or [], list_rules,
@@ -214,6 +232,8 @@ def scan(
     if fmt not in RENDERERS:
         fail(f"unknown format {fmt!r}: use one of {', '.join(RENDERERS)}")
     threshold = Severity.parse(fail_on) if fail_on else None
+    _check_scan_inputs(target, dockerfile)
+    check_output(output)
     opts = ScanOptions(
         target=target,
         dockerfile=dockerfile,
@@ -238,6 +258,35 @@ def scan(
         verdict="fail" if code else "pass",
     )
     raise typer.Exit(code)
+
+
+def _check_scan_inputs(target: str | None, dockerfile: Path | None) -> None:
+    """What can be judged before scanning is judged first: one error, no half-done scan."""
+    import tarfile
+
+    if target == "":
+        fail("nothing to scan: give an image, archive or directory")
+    if dockerfile is not None and not dockerfile.is_file():
+        why = "is a directory" if dockerfile.is_dir() else "no such file"
+        fail(f"--dockerfile {dockerfile}: {why}: pass the path of the Dockerfile")
+    if target is not None and os.path.isfile(target):
+        try:
+            is_tar = tarfile.is_tarfile(target)
+        except OSError as exc:
+            fail(f"cannot read {target}: {exc.strerror}: check its permissions")
+        # zstd tars are not image archives either: open_image refuses them with its own message
+        if not is_tar and not _is_zstd(target):
+            fail(
+                f"{target}: not a tar archive: pass a docker-archive or OCI layout (dir or tar), an image "
+                "in the local store, or an unpacked root filesystem directory"
+            )
+
+
+def _is_zstd(path: str) -> bool:
+    from pysandbox.images.streams import ZSTD_MAGIC
+
+    with open(path, "rb") as f:
+        return f.read(4) == ZSTD_MAGIC
 
 
 # --- section: image, volume (owner: image store) ------------------------------------------------
@@ -393,7 +442,7 @@ _SinceOpt = Annotated[str | None, typer.Option("--since", help="1h, 30m, 2d, or 
 def _audit_filter(sandbox: str | None, types: list[str] | None, since: str | None) -> object:
     from pysandbox.audit.view import Filter, check_types, parse_since
 
-    return Filter(sandbox, check_types(types or []), parse_since(since) if since else None)
+    return Filter(sandbox, check_types(types or []), parse_since(since) if since is not None else None)
 
 
 def _choice(value: str, allowed: tuple[str, ...], flag: str) -> str:

@@ -12,6 +12,8 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+from pysandbox.types import UserError
+
 _counter = itertools.count()
 
 
@@ -19,6 +21,7 @@ def atomic_write_bytes(path: Path, data: bytes, mode: int | None = None, *, dura
     """Write `data` to `path` through a temp file beside it and a rename: readers see the old file or
     the new one, never a part. `mode` sets the permissions (default: 0o666 less the umask); `durable`
     fsyncs before the rename. On failure the temp file is removed and the error propagates."""
+    require_file_name(path)
     # pid + counter: unique within this process and among live ones; O_NOFOLLOW: a planted symlink
     # fails the write instead of redirecting it.
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{next(_counter)}.tmp")
@@ -50,6 +53,7 @@ def atomic_directory(path: Path) -> Iterator[Path]:
     import shutil
     import tempfile
 
+    require_file_name(path)
     staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.resolve().parent))
     try:
         yield staging
@@ -59,6 +63,16 @@ def atomic_directory(path: Path) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+def require_file_name(path: Path) -> None:
+    """Refuse a path that names no file before anything is written: `Path("")` is `Path(".")`,
+    so an empty `-o ''` arrives here as "." (as does "/" or "dir/.")."""
+    if not path.name:
+        raise UserError(
+            f"output path {str(path)!r} is empty or names a directory, not a file: "
+            "give the path of a file to write (e.g. -o out.json)"
+        )
 
 
 def lock_held(path: Path) -> bool:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
@@ -8,6 +9,7 @@ import pytest
 from pysandbox.policies.loader import builtin_names, load_profile
 from pysandbox.policies.model import Profile
 from pysandbox.policies.validate import ProfileError, parse_size, validate_profile
+from pysandbox.types import UserError
 
 
 def test_builtins_load_and_differ() -> None:
@@ -24,6 +26,25 @@ def test_cache_round_trip_is_identical() -> None:
     second = load_profile("strict")  # served from the JSON cache
     assert isinstance(second, Profile)
     assert first == second
+
+
+def test_a_profile_cached_before_value_checks_is_checked_again(tmp_path: Path) -> None:
+    """The cache of an older build held profiles checked for types only (pids: -5 passed):
+    its entries are not served, the file is validated again."""
+    from pysandbox import __version__, fastjson
+    from pysandbox.policies import loader
+
+    path = tmp_path / "p.yaml"
+    path.write_text("name: p\nlimits: {pids: -5}\n")
+    st = path.stat()
+    real = os.path.realpath(path)
+    old = [__version__, real, st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns]
+    cache = loader._cache_file(real)
+    os.makedirs(os.path.dirname(cache), exist_ok=True)
+    stale = {"source": old, "profile": {**load_profile("default").to_dict(), "name": "p"}}
+    Path(cache).write_text(fastjson.dumps(stale))
+    with pytest.raises(UserError, match=r"limits\.pids"):
+        load_profile(str(path))
 
 
 def test_sizes_parse() -> None:
@@ -63,3 +84,95 @@ def test_invalid_yaml_is_one_line(tmp_path: Path, psb: list[str]) -> None:
     res = subprocess.run([*psb, "profile", "show", str(broken)], capture_output=True, text=True)
     assert res.returncode == 2
     assert res.stderr.count("\n") == 1 and "not valid YAML" in res.stderr
+
+
+# Values `profile validate` once called ok although `run` refused them, or ran without them (pids -5:
+# no limit at all; relative masked/denied paths and unknown mount options: matched nothing).
+BAD_VALUES = [
+    ("idmap: {size: 0}", "idmap.size: 0 ids cannot be mapped"),
+    (f"hostname: {'h' * 65}", "hostname: hostname 'hhhhhhhhhhhhhhhh'... is longer than 64 characters"),
+    ("hostname: 'bad host'", "hostname: bad hostname 'bad host': use letters, digits and '-'"),
+    ("user: {uid: -1}", "user.uid: -1 is not a valid uid: use 0 to 4294967294"),
+    ("user: {gid: 99999999999}", "user.gid: 99999999999 is not a valid gid"),
+    ("user: {additional_gids: [4294967295]}", "user.additional_gids.0: 4294967295 is not a valid gid"),
+    ("capabilities: {keep: [CHOWN, BOGUS]}", "capabilities.keep.1: unknown capability 'BOGUS'"),
+    ("seccomp: {profile: /nonexistent.json}", "seccomp.profile: seccomp profile '/nonexistent.json'"),
+    ("filesystem: {tmp_size: -1}", "filesystem.tmp_size: -1 is not a size"),
+    ("filesystem: {masked_paths: [proc/kcore]}", "filesystem.masked_paths.0: 'proc/kcore' is not"),
+    ("filesystem: {readonly_paths: [proc/sys]}", "filesystem.readonly_paths.0: 'proc/sys' is not"),
+    ("mounts: {denied_host_paths: [/, etc]}", "mounts.denied_host_paths.1: 'etc' is not an absolute path"),
+    ("mounts: {allowed_options: [ro, bogus]}", "mounts.allowed_options.1: unknown mount option 'bogus'"),
+    ("limits: {cpus: 0}", "limits.cpus: 0.0 is out of range"),
+    ("limits: {cpus: .nan}", "limits.cpus: nan is out of range"),
+    ("limits: {cpuset_cpus: zz}", "limits.cpuset_cpus: 'zz' is not a cpu list"),
+    ("limits: {cpuset_cpus: 3-1}", "limits.cpuset_cpus: '3-1' is not a cpu list"),
+    ("limits: {memory: 1}", "limits.memory: 1 is below the minimum: use at least 6m"),
+    ("limits: {memory_swap: 1g}", "limits.memory_swap: needs limits.memory"),
+    ("limits: {memory: 1g, memory_swap: 512m}", "limits.memory_swap: 536870912 is below limits.memory"),
+    ("limits: {pids: -5}", "limits.pids: -5 is not a process limit"),
+    ("limits: {pids: 0}", "limits.pids: 0 is not a process limit"),
+    ("limits: {io_weight: 99999}", "limits.io_weight: 99999 is out of range: use 10 to 1000"),
+    ("rlimits: [{name: bogus, soft: 1, hard: 1}]", "rlimits.0.name: unknown rlimit 'bogus'"),
+    ("rlimits: [{name: nofile, soft: 10, hard: 5}]", "rlimits.0: soft limit 10 is above the hard limit 5"),
+    ("rlimits: [{name: nofile, soft: unlimited, hard: 5}]", "rlimits.0: soft limit -1 is above"),
+    ("rlimits: [{name: nofile, soft: -2, hard: 5}]", "rlimits.0.soft: -2 is out of range"),
+    ("rlimits: [{name: core, soft: 0, hard: 0}, {name: CORE, soft: 1, hard: 1}]",
+     "rlimits.1.name: 'CORE' is set twice"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("fields", "error"), BAD_VALUES, ids=[e.split(":")[0] for _, e in BAD_VALUES])
+def test_bad_values_are_refused_by_validate_and_run(
+    tmp_path: Path, psb: list[str], busybox_rootfs: Path, fields: str, error: str
+) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text(f"name: bad\n{fields}\n")
+    res = subprocess.run([*psb, "profile", "validate", str(path)], capture_output=True, text=True)
+    assert res.returncode == 2 and "ok" not in res.stdout
+    assert res.stderr.startswith(f"{path}: {error}") and res.stderr.count("\n") == 1, res.stderr
+    run = subprocess.run([*psb, "run", "--rootfs", str(busybox_rootfs), "--profile", str(path), "--", "true"],
+                         capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert run.returncode == 125, run.stderr
+    assert run.stderr.startswith("pysandbox: error:") and error in run.stderr and run.stderr.count("\n") == 1
+
+
+def test_value_errors_come_with_type_errors_in_one_pass_and_edge_values_pass(tmp_path: Path) -> None:
+    doc = {"name": "x", "user": {"uid": "root", "gid": -1}, "network": {"mode": "bridge"},
+           "limits": {"pids": -5, "cpus": "many", "memory": 1}}  # fmt: skip
+    with pytest.raises(ProfileError) as exc:
+        validate_profile(doc, "p.yaml")
+    assert [e.split(":")[0] for e in exc.value.errors] == [
+        "user.uid", "network.mode", "limits.cpus", "user.gid", "limits.memory", "limits.pids"
+    ]  # fmt: skip
+    seccomp_file = tmp_path / "s.json"
+    seccomp_file.write_text('{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": []}')
+    edges = {"name": "edges", "idmap": {"size": 1}, "user": {"uid": 4294967294, "gid": 0},
+             "seccomp": {"profile": str(seccomp_file)}, "filesystem": {"tmp_size": 0},
+             "limits": {"pids": -1, "cpuset_cpus": "0-1, 3", "memory": "6m", "memory_swap": -1, "cpus": 0.01,
+                        "io_weight": 10},
+             "rlimits": [{"name": "RLIMIT_NOFILE", "soft": 10, "hard": "unlimited"}]}  # fmt: skip
+    assert validate_profile(edges, "edges.yaml").limits.pids == -1
+
+
+def test_missing_profile_file_and_directory_say_the_fix(
+    tmp_path: Path, psb: list[str], busybox_rootfs: Path
+) -> None:
+    missing = tmp_path / "none.yaml"
+    res = subprocess.run([*psb, "profile", "validate", str(missing)], capture_output=True, text=True)
+    assert res.returncode == 2
+    assert res.stderr == (
+        f"pysandbox: error: cannot read profile {missing}: No such file or directory: "
+        "check the path of the profile YAML file\n"
+    )
+    res = subprocess.run([*psb, "profile", "validate", str(tmp_path)], capture_output=True, text=True)
+    assert res.returncode == 2
+    assert (
+        res.stderr
+        == f"pysandbox: error: profile {tmp_path} is a directory: give the path of a profile YAML file\n"
+    )
+    directory = "is a directory: give a profile YAML file or a built-in (default, permissive, strict)\n"
+    res = subprocess.run([*psb, "profile", "show", str(tmp_path)], capture_output=True, text=True)
+    assert res.returncode == 2 and res.stderr == f"pysandbox: error: profile '{tmp_path}' {directory}"
+    argv = [*psb, "run", "--rootfs", str(busybox_rootfs), "--profile", str(tmp_path), "--", "true"]
+    run = subprocess.run(argv, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 125 and run.stderr == f"pysandbox: error: profile '{tmp_path}' {directory}"

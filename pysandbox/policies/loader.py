@@ -13,6 +13,9 @@ from pysandbox import __version__, fastjson, paths
 from pysandbox.policies.model import Profile, from_dict
 from pysandbox.types import UserError
 
+# 2: values checked too (validate.value_errors): a profile cached before is validated again
+_CACHE_FORMAT = 2
+
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the run path
 if TYPE_CHECKING:
     from pathlib import Path
@@ -42,6 +45,10 @@ def _resolve(name_or_path: str) -> str:
     if os.path.isfile(name_or_path):
         return name_or_path
     names = ", ".join(builtin_names())
+    if os.path.isdir(name_or_path):
+        raise UserError(
+            f"profile {name_or_path!r} is a directory: give a profile YAML file or a built-in ({names})"
+        )
     raise UserError(f"profile {name_or_path!r} not found: use a built-in ({names}) or a path to a YAML file")
 
 
@@ -57,9 +64,10 @@ def load_profile(name_or_path: str) -> Profile:
     try:
         st = os.stat(path)
     except OSError as exc:
-        raise UserError(f"cannot read profile {path}: {exc.strerror}") from None
+        raise UserError(f"cannot read profile {path}: {exc.strerror}: {_read_fix(exc)}") from None
     real = os.path.realpath(path)
-    identity = [__version__, real, st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns]
+    identity = [__version__, _CACHE_FORMAT, real, st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns,
+                st.st_ctime_ns]  # fmt: skip
     cache = _cache_file(real)
     cached = _read_cache(cache, identity)
     if cached is not None:
@@ -78,8 +86,10 @@ def parse_profile_file(path: str | os.PathLike[str]) -> Profile:
     try:
         with open(path, encoding="utf-8") as fh:
             data = yaml.safe_load(fh.read())
+    except IsADirectoryError:
+        raise UserError(f"profile {path} is a directory: give the path of a profile YAML file") from None
     except OSError as exc:
-        raise UserError(f"cannot read profile {path}: {exc.strerror}") from None
+        raise UserError(f"cannot read profile {path}: {exc.strerror}: {_read_fix(exc)}") from None
     except UnicodeDecodeError:
         raise UserError(f"{path}: is not UTF-8 text: save the profile as UTF-8 YAML") from None
     except yaml.YAMLError as exc:
@@ -89,6 +99,14 @@ def parse_profile_file(path: str | os.PathLike[str]) -> Profile:
     if isinstance(data, dict) and "name" not in data:
         data["name"] = os.path.splitext(os.path.basename(path))[0]
     return validate_profile(data, path)
+
+
+def _read_fix(exc: OSError) -> str:
+    if isinstance(exc, FileNotFoundError):
+        return "check the path of the profile YAML file"
+    if isinstance(exc, PermissionError):
+        return "make the file readable by this user"
+    return "give the path of a readable profile YAML file"
 
 
 def _cache_file(real: str) -> str:

@@ -117,13 +117,13 @@ def _cap(name: str, flag: str) -> str:
         raise SandboxError(f"{flag}: {exc}") from None
 
 
-def check_hostname(name: str) -> str:
+def check_hostname(name: str, what: str = "--hostname") -> str:
     """What RFC 1123 calls a hostname, within the kernel's 64 bytes (longer ones were cut silently)."""
     if len(name.encode()) > 64:
-        raise SandboxError(f"--hostname {name[:16]!r}... is longer than 64 characters: use a shorter name")
+        raise SandboxError(f"{what} {name[:16]!r}... is longer than 64 characters: use a shorter name")
     if not all(_is_label(label) for label in name.split(".")):
         raise SandboxError(
-            f"bad --hostname {name!r}: use letters, digits and '-' in dot-separated labels of up to 63 "
+            f"bad {what} {name!r}: use letters, digits and '-' in dot-separated labels of up to 63 "
             "characters (RFC 1123), e.g. build-1"
         )
     return name

@@ -124,7 +124,17 @@ _CPU_LIST = re.compile(r"[0-9]+(-[0-9]+)?(,[0-9]+(-[0-9]+)?)*")
 
 def value_errors(p: Profile, local: bool = True) -> list[str]:
     """`path: problem: fix` for every value `run` would refuse or not apply as written."""
-    return [*_ids(p), *_paths(p), *_seccomp(p, local), *_limits(p), *_rlimits(p)]
+    return [*_ids(p), *_hostname(p), *_paths(p), *_seccomp(p, local), *_limits(p), *_rlimits(p)]
+
+
+def _hostname(p: Profile) -> Iterator[str]:
+    from pysandbox.policies.overrides import check_hostname
+
+    if p.hostname is not None:
+        try:
+            check_hostname(p.hostname, "hostname")
+        except SandboxError as exc:
+            yield f"hostname: {exc}"
 
 
 def _ids(p: Profile) -> Iterator[str]:

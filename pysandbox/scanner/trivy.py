@@ -55,7 +55,13 @@ def find_trivy(explicit: str | None) -> str:
     if explicit:
         if os.path.isfile(explicit) and os.access(explicit, os.X_OK):
             return explicit
-        raise TrivyUnavailable(f"trivy not found at {explicit}: pass the path of the trivy binary to --trivy")
+        if os.path.isdir(explicit):
+            why = "a directory, not a program"
+        elif os.path.exists(explicit):
+            why = "not executable"
+        else:
+            why = "no such file"
+        raise TrivyUnavailable(f"--trivy {explicit}: {why}: pass the path of the trivy binary to --trivy")
     found = shutil.which("trivy") or _beside_python()
     if found is None:
         raise TrivyUnavailable(

@@ -8,6 +8,8 @@ import shlex
 from collections import defaultdict
 from pathlib import Path
 
+from psbcli import run_psb
+
 from pysandbox.policies.loader import load_profile
 from pysandbox.sandbox import seccomp as launcher
 
@@ -86,3 +88,16 @@ def test_without_output_the_seccomp_file_is_named_and_explained(tmp_path: Path) 
         in done.stderr
     )
     assert not any(p.name.endswith(".seccomp.json") for p in Path(os.getcwd()).iterdir())
+
+
+def test_output_that_names_no_file_writes_nothing(tmp_path: Path) -> None:
+    """The seccomp file is written beside -o first: a bad -o must be refused before it."""
+    (tmp_path / "out").mkdir()
+    for output, message in (
+        ("", "output path '.' is empty or names a directory, not a file"),
+        ("out", "out is a directory: give -o the path of the file to write"),
+    ):
+        done = run_psb("export", "--profile", "strict", "--format", "docker-args", "-o", output, cwd=tmp_path)
+        assert done.returncode == 2 and done.stderr.startswith(f"pysandbox: error: {message}"), done.stderr
+        assert len(done.stderr.splitlines()) == 1
+        assert sorted(p.name for p in tmp_path.rglob("*")) == ["out"]

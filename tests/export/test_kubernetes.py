@@ -193,3 +193,36 @@ def test_bad_input_is_one_line_and_exit_2(args: list[str], message: str) -> None
     done = export(*args, check=False)
     assert done.returncode == 2 and done.stdout == ""
     assert done.stderr.startswith(f"pysandbox: error: {message}") and len(done.stderr.splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"\xfc\xfd\xfe binary\n", "is not UTF-8 text: give --workload a YAML manifest"),
+        (b"apiVersion: v1\nkind: Pod\nmetadata: {name: x}\nspec: {containers: 5}\n",
+         "spec.containers is a number, not a list: make it a list of containers"),
+        (b"apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x}\n"
+         b"spec: {template: {spec: {initContainers: 5, containers: [{name: a}]}}}\n",
+         "spec.template.spec.initContainers is a number, not a list"),
+        (b"kind: Pod\nmetadata: {name: x}\nspec: {containers: [{name: a}]}\n",
+         "the object has no apiVersion: give a complete Kubernetes manifest"),
+    ],
+    ids=["binary", "containers-int", "init-containers-int", "no-api-version"],
+)  # fmt: skip
+def test_bad_workload_is_one_line_and_exit_2(tmp_path: Path, content: bytes, message: str) -> None:
+    workload = tmp_path / "w.yaml"
+    workload.write_bytes(content)
+    done = export("--profile", "strict", "--format", "kubernetes", "--workload", str(workload), check=False)
+    assert done.returncode == 2 and done.stdout == "", done.stdout
+    assert done.stderr.startswith("pysandbox: error: ") and len(done.stderr.splitlines()) == 1, done.stderr
+    assert message in done.stderr
+
+
+def test_missing_or_directory_workload_says_what_to_give(tmp_path: Path) -> None:
+    for path, message in (
+        (tmp_path / "none.yaml", f"cannot read workload {tmp_path / 'none.yaml'}: No such file or directory: "
+                                 "give --workload the path of a YAML manifest"),
+        (tmp_path, f"workload {tmp_path} is a directory: give --workload a YAML manifest file"),
+    ):  # fmt: skip
+        done = export("--profile", "strict", "--format", "kubernetes", "--workload", str(path), check=False)
+        assert done.returncode == 2 and done.stderr == f"pysandbox: error: {message}\n"

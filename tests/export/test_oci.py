@@ -242,3 +242,13 @@ def test_image_bundle_applies_the_image_config(scratch: Path, busybox_rootfs: Pa
     assert ours.returncode == 0, ours.stderr
     assert theirs.returncode == 0, theirs.stderr
     assert theirs.stdout == ours.stdout == "hi\n/data\n1000\nhello from layer 2\nnew\nremoved\n"
+
+
+def test_output_that_is_a_file_is_named_a_file(scratch: Path) -> None:
+    existing = scratch / "notes.txt"
+    existing.write_text("keep me\n")
+    done = export("--profile", "strict", "--format", "oci", "-o", str(existing), check=False)
+    assert done.returncode == 2 and done.stderr == (
+        f"pysandbox: error: {existing} is a file, not a bundle directory: give -o a new directory path\n"
+    )
+    assert existing.read_text() == "keep me\n"

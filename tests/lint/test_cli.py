@@ -5,8 +5,13 @@ from __future__ import annotations
 import json
 import os
 import stat
+import subprocess
 from pathlib import Path
 from typing import Any
+
+from psbcli import PSB
+
+from .conftest import ROOT
 
 BAD = "FROM debian\nRUN apt-get install curl\n"
 CLEAN = "FROM debian:12.5@sha256:" + "a" * 64 + '\nUSER 10001\nHEALTHCHECK NONE\nCMD ["true"]\n'
@@ -160,3 +165,78 @@ def test_require_label_and_strict_labels_flags(tmp_path: Path, lint_cli) -> None
     strict = json.loads(lint_cli(*args, "--require-label", "version:semver", "--strict-labels").stdout)
     found = {(f["rule_id"], f["location"]["line"]) for f in strict["findings"]}
     assert {("PSB3058", 2), ("PSB3050", 2), ("PSB3049", 1)} <= found
+
+
+def _lint_bytes(cwd: Path, *args: str, stdin: bytes) -> subprocess.CompletedProcess[bytes]:
+    """`pysandbox lint` with raw bytes on stdin (lint_cli takes text)."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run(
+        [*PSB, "lint", *args], input=stdin, capture_output=True, cwd=cwd, env=env, check=False
+    )
+
+
+def test_binary_without_nul_is_refused_on_stdin_and_as_a_file(tmp_path: Path) -> None:
+    # Undecodable bytes and control characters but no NUL: once linted as a garbage "Dockerfile".
+    junk = bytes(range(1, 32)) + bytes(range(0x80, 0x100)) * 4 + b"\n"
+    (tmp_path / "junk.Dockerfile").write_bytes(junk)
+    for args, shown in ((("-",), "stdin"), (("junk.Dockerfile",), "junk.Dockerfile")):
+        result = _lint_bytes(tmp_path, *args, stdin=junk)
+        assert result.returncode == 2 and result.stdout == b"", result.stdout
+        assert result.stderr.decode() == (
+            f"pysandbox: error: {shown} is a binary (or UTF-16) file, not a Dockerfile: "
+            "give a UTF-8 text file\n"
+        )
+    # ... while a stray Latin-1 comment in a text Dockerfile is still linted
+    text = "# Paquets installés pour l'équipe réseau\n".encode("latin-1") + CLEAN.encode()
+    result = _lint_bytes(tmp_path, "-", stdin=text)
+    assert result.returncode == 0, result.stderr
+
+
+def test_binary_config_is_one_line(tmp_path: Path, lint_cli) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "Dockerfile").write_text(BAD)
+    (tmp_path / "bin.yaml").write_bytes(b"ignored: [\xfc\xfd\xfe]\n")
+    for args in (("--config", "bin.yaml"), ()):
+        if not args:  # the same file found on its own, as .hadolint.yaml
+            (tmp_path / "bin.yaml").rename(tmp_path / ".hadolint.yaml")
+        result = lint_cli("Dockerfile", *args)
+        assert result.returncode == 2, result.stderr
+        lines = result.stderr.splitlines()
+        assert len(lines) == 1 and lines[0].startswith("pysandbox: error: config "), result.stderr
+        assert "is not UTF-8 text" in lines[0]
+
+
+def test_config_key_typo_is_an_error_naming_the_keys(tmp_path: Path, lint_cli) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "Dockerfile").write_text(BAD)
+    (tmp_path / ".hadolint.yaml").write_text("ignore: [DL3008]\n")
+    result = lint_cli("Dockerfile")
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.startswith("pysandbox: error: ") and len(result.stderr.splitlines()) == 1
+    assert "unknown key 'ignore': use ignored, override, trustedRegistries" in result.stderr
+
+
+def test_hadolint_config_keys_take_effect(tmp_path: Path, lint_cli) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "Dockerfile").write_text("FROM debian\n# hadolint ignore=DL3008\nRUN apt-get install curl\n")
+    (tmp_path / ".hadolint.yaml").write_text(
+        "format: json\nno-fail: true\ndisable-ignore-pragma: true\ntrustedRegistries: docker.io\n"
+        "no-color: true\nverbose: false\n"
+    )
+    result = lint_cli("Dockerfile")
+    assert result.returncode == 0, result.stderr  # no-fail
+    rule_ids = {f["rule_id"] for f in json.loads(result.stdout)["findings"]}  # format: json
+    assert "PSB3008" in rule_ids  # the pragma is not obeyed
+    assert lint_cli("Dockerfile", "-f", "table").stdout.startswith("Dockerfile:")  # -f wins
+
+
+def test_list_rules_formats(lint_cli) -> None:  # type: ignore[no-untyped-def]
+    doc = json.loads(lint_cli("--list-rules", "-f", "json").stdout)
+    [rule] = [r for r in doc["rules"] if r["id"] == "PSB3008"]
+    assert rule["severity"] == "medium" and "DL3008" in rule["aliases"] and rule["title"]
+    for fmt, message in (
+        ("bogus", "unknown format 'bogus'"),
+        ("sarif", "--list-rules prints a table or JSON"),
+    ):
+        result = lint_cli("--list-rules", "-f", fmt)
+        assert result.returncode == 2 and result.stdout == ""
+        assert (
+            result.stderr.startswith(f"pysandbox: error: {message}") and len(result.stderr.splitlines()) == 1
+        )

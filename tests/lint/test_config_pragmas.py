@@ -94,6 +94,20 @@ def test_pysandbox_yaml_lint_section(tmp_path: Path) -> None:
         ("label-schema: [maintainer]\n", "label-schema"),
         ("label-schema:\n  maintainer: phone\n", "unknown format 'phone'"),
         ("strict-labels: maybe\n", "strict-labels"),
+        # typos and wrong types: once silently ignored (lint ran with the defaults)
+        ("ignore: [PSB1008]\n", "unknown key 'ignore': use ignored, override, trustedRegistries, "),
+        ("trusted_registry: [docker.io]\n", "unknown key 'trusted_registry'"),
+        ("lint:\n  ignore: [DL3008]\n", "unknown key 'ignore'"),
+        ("lint: [DL3008]\n", "'lint' must be a mapping"),
+        ("ignored: [DL3008, 3009]\n", "'ignored' entry 3009 is not a string"),
+        ("override:\n  error: [{DL3008: x}]\n", "'override.error' entry"),
+        ("trustedRegistries: [docker.io, 5000]\n", "'trustedRegistries' entry 5000"),
+        ("failure-threshold: [error]\n", "'failure-threshold' must be a level name"),
+        ("no-fail: 1\n", "'no-fail' must be true or false"),
+        ("disable-ignore-pragma: yes please\n", "'disable-ignore-pragma' must be true or false"),
+        ("no-color: nope\n", "'no-color' must be true or false"),
+        ("format: gnu\n", "format 'gnu' is not supported: use one of tty, json"),
+        ("format: [json]\n", "format \\['json'\\] is not supported"),
     ],
 )
 def test_bad_config_is_a_user_error(tmp_path: Path, content: str, message: str) -> None:
@@ -101,3 +115,26 @@ def test_bad_config_is_a_user_error(tmp_path: Path, content: str, message: str) 
     cfg.write_text(content)
     with pytest.raises(UserError, match=message):
         load_config(cfg)
+
+
+def test_every_hadolint_key_is_accepted(tmp_path: Path) -> None:
+    cfg = tmp_path / ".hadolint.yaml"
+    cfg.write_text(
+        "failure-threshold: warning\nformat: gitlab_codeclimate\nignored: [DL3000]\n"
+        "label-schema: {author: text}\nno-color: true\nno-fail: true\noverride: {style: [DL3015]}\n"
+        "strict-labels: false\ndisable-ignore-pragma: true\ntrustedRegistries: my.registry:5000\n"
+        "verbose: true\n"
+    )
+    config = load_config(cfg)
+    assert config.format == "gitlab" and config.threshold_disabled and config.disable_ignore_pragma
+    assert config.trusted_registries == ["my.registry:5000"]
+
+
+def test_disable_ignore_pragma_reports_what_the_comments_hide(tmp_path: Path) -> None:
+    text = (
+        "# hadolint global ignore=DL3006\nFROM debian\n# hadolint ignore=DL3008\nRUN apt-get install curl\n"
+    )
+    assert not {"PSB3006", "PSB3008"} & set(ids(lint_text(text)))
+    cfg = tmp_path / ".hadolint.yaml"
+    cfg.write_text("disable-ignore-pragma: true\n")
+    assert {"PSB3006", "PSB3008"} <= set(ids(lint_text(text, config=load_config(cfg))))

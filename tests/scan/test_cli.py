@@ -121,3 +121,53 @@ def test_usage_errors_exit_2_with_one_line(build, tmp_path):
 def test_progress_bar_only_when_asked(build):
     proc = run_cli("scan", str(build().path), "--scanners", "files", "--no-progress")
     assert proc.returncode == 0 and proc.stderr == ""
+
+
+def test_empty_target_is_a_usage_error(tmp_path):
+    (tmp_path / "Dockerfile").write_text("FROM debian\n")  # once scanned, with the rest of the cwd
+    proc = run_cli("scan", "", cwd=tmp_path)
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr == "pysandbox: error: nothing to scan: give an image, archive or directory\n"
+
+
+def test_bad_dockerfile_and_output_are_refused_before_the_scan(build, tmp_path):
+    image = str(build().path)
+    # --trivy that cannot run: a scan that went ahead would print its notice before the error
+    for args, message in (
+        (["--dockerfile", str(tmp_path / "none")], f"--dockerfile {tmp_path / 'none'}: no such file"),
+        (["--dockerfile", str(tmp_path)], f"--dockerfile {tmp_path}: is a directory"),
+        (
+            ["-o", str(tmp_path / "no" / "dir" / "x.json")],
+            f"cannot write {tmp_path / 'no' / 'dir' / 'x.json'}",
+        ),
+        (["-o", str(tmp_path)], f"--output {tmp_path} is a directory"),
+        (["-o", ""], "output path '.' is empty"),
+    ):
+        proc = run_cli("scan", image, "--trivy", str(tmp_path / "no-trivy"), *args, cwd=tmp_path)
+        assert proc.returncode == 2, (args, proc.stderr)
+        assert proc.stderr.startswith(f"pysandbox: error: {message}"), (args, proc.stderr)
+        assert len(proc.stderr.splitlines()) == 1, (args, proc.stderr)
+        assert proc.stdout == "" and not list(tmp_path.glob(".*.tmp"))
+
+
+def test_trivy_that_is_not_executable_is_named_so(build, tmp_path):
+    not_exec = tmp_path / "trivy"
+    not_exec.write_text("#!/bin/sh\n")
+    image = str(build().path)
+    for path, why in (
+        (not_exec, "not executable"),
+        (tmp_path, "a directory"),
+        (tmp_path / "x", "no such file"),
+    ):
+        proc = run_cli("scan", image, "--scanners", "vuln", "--trivy", str(path))
+        assert proc.returncode == 0, proc.stderr
+        assert f"vulnerability scan skipped: --trivy {path}: {why}" in proc.stderr, proc.stderr
+
+
+def test_a_file_that_is_not_a_tar_names_what_scan_accepts(tmp_path):
+    target = tmp_path / "Dockerfile"
+    target.write_text("FROM debian:12\n")
+    proc = run_cli("scan", str(target))
+    assert proc.returncode == 2 and len(proc.stderr.splitlines()) == 1
+    assert proc.stderr.startswith(f"pysandbox: error: {target}: not a tar archive: pass a docker-archive")
+    assert "rootfs tarball" not in proc.stderr and "unpacked root filesystem directory" in proc.stderr

@@ -19,10 +19,12 @@ def run_config(
     paths: Sequence[Path], fmt: str, fail_on: str | None, standard: str | None, list_rules: bool = False
 ) -> tuple[int, str]:
     """(exit code, rendered report). Raises UserError for bad flags and bad files (exit 2)."""
-    if list_rules:
-        return EXIT_OK, rules_table()
     if fmt not in RENDERERS:
         raise UserError(f"unknown format {fmt!r}: use one of {', '.join(RENDERERS)}")
+    if list_rules:
+        if fmt not in ("table", "json"):
+            raise UserError(f"--list-rules prints a table or JSON, not {fmt}: use -f table or -f json")
+        return EXIT_OK, rules_json() if fmt == "json" else rules_table()
     if standard is not None and standard not in STANDARDS:
         raise UserError(f"unknown standard {standard!r}: use baseline or restricted")
     if not paths:
@@ -41,6 +43,18 @@ def run_config(
         if any(not a.verdict(std).compliant for a in audits):
             code = EXIT_FINDINGS
     return code, text
+
+
+def rules_json() -> str:
+    import json
+
+    from pysandbox import __version__
+
+    rules = [
+        {"id": r.id, "severity": r.severity.label, "title": r.title, "aliases": list(r.aliases)}
+        for r in ALL_RULES
+    ]
+    return json.dumps({"tool": "pysandbox audit config", "version": __version__, "rules": rules}, indent=2)
 
 
 def rules_table() -> str:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pysandbox.fsutil import atomic_directory, atomic_write_text
+from pysandbox.fsutil import atomic_directory, atomic_write_text, require_file_name
 from pysandbox.policies.export.source import Request, load_profile, run_spec
 from pysandbox.policies.export.unsupported import Ledger
 from pysandbox.sandbox.spec import RunSpec
@@ -159,6 +159,9 @@ def write(result: Export, output: Path) -> None:
     if result.fmt == "oci":
         _write_bundle(result, output)
         return
+    require_file_name(output)  # before the side files: an empty -o must write nothing at all
+    if output.is_dir():
+        raise UserError(f"{output} is a directory: give -o the path of the file to write")
     for name, content in result.side_files.items():
         _write_file(output.parent / name, content)
     _write_file(output, result.text)
@@ -176,7 +179,14 @@ def _write_file(path: Path, text: str) -> None:
 def _write_bundle(result: Export, output: Path) -> None:
     from pysandbox.policies.export.oci import Owners, populate_rootfs
 
-    if output.exists() and (not output.is_dir() or any(output.iterdir())):
+    if not output.name:  # Path("") is Path("."): an empty -o
+        raise UserError(
+            f"output path {str(output)!r} is empty or names a directory: give -o a new bundle path"
+        )
+    if output.exists() and not output.is_dir():
+        what = "a file" if output.is_file() else "not a directory"
+        raise UserError(f"{output} is {what}, not a bundle directory: give -o a new directory path")
+    if output.exists() and any(output.iterdir()):
         raise UserError(f"bundle directory {output} exists and is not empty: give a new path to -o")
     try:
         with atomic_directory(output) as staging:

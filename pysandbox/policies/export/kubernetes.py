@@ -374,6 +374,11 @@ def workload_patch(
     uses_tmp = False
     for list_key in ("initContainers", "containers"):
         items = pod_spec.get(list_key) or []
+        if not isinstance(items, list):
+            where = ".".join((*POD_PATHS[kind], "spec", list_key))
+            raise UserError(
+                f"{workload}: {where} is {_yaml_type(items)}, not a list: make it a list of containers"
+            )
         patched = []
         for item in items:
             if not isinstance(item, dict) or not item.get("name"):
@@ -414,15 +419,30 @@ def workload_patch(
     }
 
 
+def _yaml_type(value: object) -> str:
+    return {dict: "a mapping", str: "a string", bool: "a boolean", int: "a number", float: "a number"}.get(
+        type(value), type(value).__name__
+    )
+
+
 def _read_workload(path: Path) -> dict[str, Any]:
     import yaml
 
     try:
-        docs = [d for d in yaml.safe_load_all(path.read_text()) if d is not None]
+        docs = [d for d in yaml.safe_load_all(path.read_text(encoding="utf-8")) if d is not None]
+    except IsADirectoryError:
+        raise UserError(f"workload {path} is a directory: give --workload a YAML manifest file") from None
     except OSError as exc:
-        raise UserError(f"cannot read workload {path}: {exc.strerror}") from None
+        raise UserError(
+            f"cannot read workload {path}: {exc.strerror}: give --workload the path of a YAML manifest"
+        ) from None
+    except UnicodeDecodeError:
+        raise UserError(f"workload {path} is not UTF-8 text: give --workload a YAML manifest") from None
     except yaml.YAMLError as exc:
         raise UserError(f"workload {path} is not valid YAML: {getattr(exc, 'problem', exc)}") from None
-    if len(docs) != 1 or not isinstance(docs[0], dict) or "kind" not in docs[0]:
+    if len(docs) != 1 or not isinstance(docs[0], dict):
         raise UserError(f"workload {path}: give one Kubernetes object (apiVersion, kind) per file")
+    for key in ("apiVersion", "kind"):
+        if not isinstance(docs[0].get(key), str) or not docs[0][key]:
+            raise UserError(f"workload {path}: the object has no {key}: give a complete Kubernetes manifest")
     return docs[0]

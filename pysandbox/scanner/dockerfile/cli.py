@@ -22,7 +22,7 @@ _NEVER_FAIL = ("none", "ignore", "never")
 
 def run_lint(
     paths: Sequence[str],
-    fmt: str,
+    fmt: str | None,
     failure_threshold: str | None,
     ignore: Sequence[str],
     config_path: Path | None,
@@ -31,16 +31,19 @@ def run_lint(
     require_labels: Sequence[str] = (),
     strict_labels: bool = False,
 ) -> tuple[int, str]:
-    """Returns (exit code, rendered report)."""
+    """Returns (exit code, rendered report). `fmt` None: the config's `format`, else table."""
     import pysandbox.scanner.formats  # noqa: F401  (registers checkstyle and gitlab)
 
+    if fmt is not None:
+        _check_format(fmt)
     if list_rules:
-        return 0, rules_table()
-    if fmt not in RENDERERS or fmt == "cyclonedx":
-        raise UserError(f"unknown format {fmt!r}: use table, json, sarif, checkstyle or gitlab")
+        if fmt not in (None, "table", "json"):
+            raise UserError(f"--list-rules prints a table or JSON, not {fmt}: use -f table or -f json")
+        return 0, rules_json() if fmt == "json" else rules_table()
     if paths.count("-") > 1:
         raise UserError("stdin (-) given more than once: pass it once")
     config = _config(config_path)
+    fmt = fmt or config.format or "table"
     if trusted_registries:
         config.trusted_registries = [*config.trusted_registries, *trusted_registries]
     if require_labels:
@@ -49,6 +52,11 @@ def run_lint(
     threshold = _threshold(failure_threshold, config)
     report = lint_paths(paths, config, ignore)
     return report.exit_code(threshold), render(report, fmt)
+
+
+def _check_format(fmt: str) -> None:
+    if fmt not in RENDERERS or fmt == "cyclonedx":
+        raise UserError(f"unknown format {fmt!r}: use table, json, sarif, checkstyle or gitlab")
 
 
 def _config(path: Path | None) -> LintConfig:
@@ -87,3 +95,15 @@ def rules_table() -> str:
         aliases = ", ".join(cls.aliases) or "-"
         lines.append(f"{rid}  {cls.severity.label:8}  {cls.title}  [{aliases}]")
     return "\n".join(lines)
+
+
+def rules_json() -> str:
+    import json
+
+    from pysandbox import __version__
+
+    rules = [
+        {"id": rid, "severity": cls.severity.label, "title": cls.title, "aliases": list(cls.aliases)}
+        for rid, cls in all_rules().items()
+    ]
+    return json.dumps({"tool": "pysandbox lint", "version": __version__, "rules": rules}, indent=2)

@@ -9,6 +9,12 @@ Keys (hadolint's spelling; `.pysandbox.yaml` may also nest them under `lint:`):
                                       required labels and their format (text, url, email, semver,
                                       rfc3339, hash, spdx): PSB3049-PSB3058
   strict-labels: true                 labels not in label-schema are reported (PSB3050)
+  no-fail: true                       never exit 1 (as failure-threshold: none)
+  disable-ignore-pragma: true         `# hadolint ignore=` / `# pysandbox ignore=` comments are not obeyed
+  format: json                        report format when -f is not given (hadolint's tty,
+                                      gitlab_codeclimate are table, gitlab)
+  no-color, verbose                   hadolint's; accepted, no effect (our table has no colour)
+Any other key is an error: a typo (`ignore:` for `ignored:`) must not silently lint with defaults.
 """
 
 from __future__ import annotations
@@ -22,6 +28,13 @@ from pysandbox.types import Severity, UserError
 CONFIG_NAMES = (".pysandbox.yaml", ".pysandbox.yml", ".hadolint.yaml", ".hadolint.yml")
 LABEL_FORMATS = ("text", "url", "email", "semver", "rfc3339", "hash", "spdx")  # hadolint's label-schema types
 _NEVER_FAIL = ("none", "ignore")
+# hadolint's `format` values we render, as our renderer names; its others are refused by name.
+FORMATS = {"tty": "table", "table": "table", "json": "json", "checkstyle": "checkstyle", "sarif": "sarif",
+           "gitlab_codeclimate": "gitlab", "gitlab": "gitlab"}  # fmt: skip
+_BOOL_KEYS = ("strict-labels", "strict_labels", "no-fail", "disable-ignore-pragma", "no-color", "verbose")
+KEYS = ("ignored", "override", "trustedRegistries", "failure-threshold", "label-schema", "strict-labels",
+        "no-fail", "disable-ignore-pragma", "format", "no-color", "verbose")  # fmt: skip
+_ALIASES = ("trusted-registries", "trusted_registries", "failure_threshold", "label_schema", "strict_labels")
 
 
 @dataclass
@@ -33,6 +46,8 @@ class LintConfig:
     threshold_disabled: bool = False  # `failure-threshold: none`
     label_schema: dict[str, str] = field(default_factory=dict)  # label -> one of LABEL_FORMATS
     strict_labels: bool = False  # labels outside label_schema are findings
+    disable_ignore_pragma: bool = False  # inline ignore comments are not obeyed
+    format: str | None = None  # a renderer name; the -f flag wins
     source: Path | None = None
 
 
@@ -60,6 +75,8 @@ def load_config(path: Path) -> LintConfig:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise UserError(f"cannot read config {path}: {exc.strerror}: check the --config path") from None
+    except UnicodeDecodeError:
+        raise UserError(f"config {path} is not UTF-8 text: give a YAML file (or fix its encoding)") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark is not None else ""
@@ -68,14 +85,19 @@ def load_config(path: Path) -> LintConfig:
         raw = {}
     if not isinstance(raw, dict):
         raise UserError(f"config {path} must be a mapping: use keys ignored, override, trustedRegistries")
-    if isinstance(raw.get("lint"), dict):
-        raw = raw["lint"]
+    if "lint" in raw:  # .pysandbox.yaml's section; other sections belong to other commands
+        raw = raw["lint"] if raw["lint"] is not None else {}
+        if not isinstance(raw, dict):
+            raise UserError(
+                f"{path}: 'lint' must be a mapping of lint keys: e.g. lint: {{ignored: [DL3008]}}"
+            )
     return _from_mapping(raw, path)
 
 
 def _from_mapping(raw: dict[str, Any], path: Path) -> LintConfig:
+    _check_keys(raw, path)
     cfg = LintConfig(source=path)
-    cfg.ignored = {str(x).upper() for x in _list(raw, "ignored", path)}
+    cfg.ignored = {x.upper() for x in _strings(raw.get("ignored"), "ignored", path)}
     override = raw.get("override") or {}
     if not isinstance(override, dict):
         raise UserError(f"{path}: 'override' must map a level to a list of rules: e.g. warning: [DL3008]")
@@ -83,25 +105,51 @@ def _from_mapping(raw: dict[str, Any], path: Path) -> LintConfig:
         severity = _level(str(level), path)
         if not isinstance(names, list):
             raise UserError(f"{path}: override.{level} must be a list of rule ids")
-        for name in names:
-            cfg.overrides[str(name).upper()] = severity
+        for name in _strings(names, f"override.{level}", path):
+            cfg.overrides[name.upper()] = severity
     registries = raw.get("trustedRegistries", raw.get("trusted-registries", raw.get("trusted_registries")))
-    if registries is not None:
-        if not isinstance(registries, list):
-            raise UserError(f"{path}: 'trustedRegistries' must be a list of registry hosts")
-        cfg.trusted_registries = [str(r) for r in registries]
+    if isinstance(registries, str):  # hadolint takes one registry as a plain string
+        registries = [registries]
+    cfg.trusted_registries = _strings(registries, "trustedRegistries", path, "registry hosts")
     threshold = raw.get("failure-threshold", raw.get("failure_threshold"))
     if threshold is not None:
-        if str(threshold).lower() in _NEVER_FAIL:
+        if not isinstance(threshold, str):
+            raise UserError(
+                f"{path}: 'failure-threshold' must be a level name, e.g. failure-threshold: warning"
+            )
+        if threshold.lower() in _NEVER_FAIL:
             cfg.threshold_disabled = True
         else:
-            cfg.failure_threshold = _level(str(threshold), path)
+            cfg.failure_threshold = _level(threshold, path)
     cfg.label_schema = label_schema(raw.get("label-schema", raw.get("label_schema")), str(path))
-    strict = raw.get("strict-labels", raw.get("strict_labels", False))
-    if not isinstance(strict, bool):
-        raise UserError(f"{path}: 'strict-labels' must be true or false")
-    cfg.strict_labels = strict
+    flags = {key: _bool(raw, key, path) for key in _BOOL_KEYS}
+    cfg.strict_labels = flags["strict-labels"] or flags["strict_labels"]
+    cfg.threshold_disabled = cfg.threshold_disabled or flags["no-fail"]  # hadolint: no-fail wins
+    cfg.disable_ignore_pragma = flags["disable-ignore-pragma"]
+    cfg.format = _format(raw.get("format"), path)
     return cfg
+
+
+def _check_keys(raw: dict[str, Any], path: Path) -> None:
+    for key in raw:
+        if key not in KEYS and key not in _ALIASES:
+            raise UserError(f"{path}: unknown key {str(key)!r}: use {', '.join(KEYS)}")
+
+
+def _bool(raw: dict[str, Any], key: str, path: Path) -> bool:
+    value = raw.get(key, False)
+    if not isinstance(value, bool):
+        raise UserError(f"{path}: '{key}' must be true or false")
+    return value
+
+
+def _format(value: object, path: Path) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or value.lower() not in FORMATS:
+        names = "tty, json, checkstyle, sarif, gitlab_codeclimate"
+        raise UserError(f"{path}: format {value!r} is not supported: use one of {names}")
+    return FORMATS[value.lower()]
 
 
 def label_schema(raw: object, where: str) -> dict[str, str]:
@@ -119,10 +167,16 @@ def label_schema(raw: object, where: str) -> dict[str, str]:
     return schema
 
 
-def _list(raw: dict[str, Any], key: str, path: Path) -> list[Any]:
-    value = raw.get(key) or []
+def _strings(value: object, key: str, path: Path, what: str = "rule ids") -> list[str]:
+    """A list of strings (None: empty); anything else names the key and the expected shape."""
+    if value is None:
+        return []
+    example = "[docker.io]" if what == "registry hosts" else "[DL3008]"
     if not isinstance(value, list):
-        raise UserError(f"{path}: '{key}' must be a list, e.g. {key}: [DL3008]")
+        raise UserError(f"{path}: '{key}' must be a list of {what}, e.g. {key}: {example}")
+    for item in value:
+        if not isinstance(item, str):
+            raise UserError(f"{path}: '{key}' entry {item!r} is not a string: write it as e.g. {example}")
     return value
 
 

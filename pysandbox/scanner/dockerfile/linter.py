@@ -63,7 +63,17 @@ def _walk(root: Path) -> Iterable[Path]:
             yield entry
 
 
-_BINARY_SNIFF = 8192  # bytes looked at for a NUL, as git and grep decide "binary"
+_BINARY_SNIFF = 8192  # bytes looked at to decide "binary" (git and grep look this far for a NUL)
+
+
+def _is_binary(data: bytes, text: str) -> bool:
+    """A NUL, or more than a tenth of odd characters (undecodable bytes, control characters) in the
+    first block: random bytes have about half, a Latin-1 comment in a UTF-8 Dockerfile a few."""
+    if b"\0" in data[:_BINARY_SNIFF]:
+        return True
+    head = text[:_BINARY_SNIFF]
+    odd = sum(1 for ch in head if ch == "\ufffd" or (ch < " " and ch not in "\t\n\r\f\v") or ch == "\x7f")
+    return odd * 10 > len(head)
 
 
 def read_dockerfile(path: str) -> Dockerfile:
@@ -75,10 +85,10 @@ def read_dockerfile(path: str) -> Dockerfile:
         except OSError as exc:
             why = f"cannot read {path}: {exc.strerror}"
             raise UserError(f"{why}: check the path and its permissions") from None
-    if b"\0" in data[:_BINARY_SNIFF]:
+    text = data.decode("utf-8", errors="replace").lstrip("\ufeff")
+    if _is_binary(data, text):
         shown = "stdin" if path == "-" else path
         raise UserError(f"{shown} is a binary (or UTF-16) file, not a Dockerfile: give a UTF-8 text file")
-    text = data.decode("utf-8", errors="replace").lstrip("\ufeff")
     return parse(text, path, None if path == "-" else Path(path).resolve().parent)
 
 
@@ -105,9 +115,10 @@ class Linter:
         for rule in rules:
             findings.extend(rule.check(df))
         pragmas = parse_pragmas(df)
+        obey = not self.config.disable_ignore_pragma
         out = []
         for f in findings:
-            if pragmas.by_line or pragmas.global_ignores:
+            if obey and (pragmas.by_line or pragmas.global_ignores):
                 names = pragmas.ignored_at(f.location.line)
                 if names and (f.rule_id in names or f.rule_id in resolve_ids(names)):
                     continue

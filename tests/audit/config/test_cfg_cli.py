@@ -162,3 +162,17 @@ def test_list_rules(psb: list[str]) -> None:
     assert out.returncode == 0
     assert "PSB-A001  critical  Privileged container" in out.stdout
     assert "aliases: PSS-baseline:HostNamespaces" in out.stdout
+
+
+def test_list_rules_as_json_and_bad_formats(psb: list[str]) -> None:
+    def list_rules(fmt: str) -> subprocess.CompletedProcess[str]:
+        argv = [*psb, "audit", "config", "--list-rules", "-f", fmt]
+        return subprocess.run(argv, capture_output=True, text=True)
+
+    out = list_rules("json")
+    assert out.returncode == 0, out.stderr
+    a001 = {r["id"]: r for r in json.loads(out.stdout)["rules"]}["PSB-A001"]
+    assert (a001["severity"], a001["title"]) == ("critical", "Privileged container")
+    for fmt, expected in (("sarif", "prints a table or JSON"), ("bogus", "unknown format 'bogus'")):
+        out = list_rules(fmt)
+        assert out.returncode == 2 and expected in out.stderr and "Traceback" not in out.stderr

@@ -145,6 +145,7 @@ def test_empty_filters_are_refused_not_match_all(audit) -> None:
     [
         ["log", "--since", "yesterday"],
         ["log", "--since", "5y"],
+        ["log", "--since", ""],
         ["log", "--type", "explode"],
         ["log", "--since", "2300-01-01T00:00:00Z"],
         ["export", "--since", "9999-12-31T23:59:59Z"],
