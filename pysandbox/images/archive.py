@@ -32,6 +32,7 @@ from __future__ import annotations
 import json
 import platform as _platform
 import posixpath
+import re
 import tarfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -50,6 +51,7 @@ from pysandbox.images.streams import (
     read_verified,
     short,
 )
+from pysandbox.types import UserError
 
 __all__ = [
     "ArchiveError",
@@ -244,11 +246,20 @@ def open_image(
     """Open a docker-archive tar, an OCI layout directory or an OCI layout tar.
 
     `platform` ("linux/amd64", "linux/arm64/v8"; default: this machine) picks from multi-platform
-    indexes; `name` picks one image when the archive holds several (a tag or a full reference).
-    Raises NotAnImageError for a tar that is neither (e.g. a plain rootfs tarball), ArchiveError
-    for anything malformed."""
-    limits = limits or Limits.from_env()
-    path = Path(path)
+    indexes; when given, the image's config must not name another one. `name` picks one image
+    when the archive holds several (a tag or a full reference). Raises UserError for a malformed
+    `platform`, NotAnImageError for a tar that is neither (e.g. a plain rootfs tarball),
+    ArchiveError for anything malformed or without the platform asked for."""
+    want = parse_platform(platform)
+    img = _open_path(Path(path), want, name, limits or Limits.from_env())
+    if platform is not None:
+        check_platform(img.config, want, img.source)
+    return img
+
+
+def _open_path(
+    path: Path, want: tuple[str, str, str | None], name: str | None, limits: Limits
+) -> ArchiveImage:
     if path.is_dir():
         if not (path / "index.json").is_file():
             raise ArchiveError(
@@ -256,7 +267,7 @@ def open_image(
                 "pass a layout directory, a docker-archive or an OCI tar"
             )
         src: _Source = _DirSource(path)
-        return _open_oci(src, str(path), platform, name, limits)
+        return _open_oci(src, str(path), want, name, limits)
     if not path.exists():
         raise ArchiveError(f"{path}: no such file: pass an image archive or an OCI layout directory")
     with open(path, "rb") as f:
@@ -266,7 +277,7 @@ def open_image(
     if src.exists("manifest.json"):
         return _open_docker_archive(src, str(path), name, limits)
     if src.exists("index.json"):
-        return _open_oci(src, str(path), platform, name, limits)
+        return _open_oci(src, str(path), want, name, limits)
     raise NotAnImageError(f"{path}: neither manifest.json nor index.json: not a docker-archive or OCI layout")
 
 
@@ -320,32 +331,55 @@ def _image_parts(config: Any, what: str) -> tuple[list[str], tuple[dict[str, Any
 # --- OCI layout -------------------------------------------------------------------------------------
 
 
+# machine names (uname -m) -> OCI architecture and variant
+_ARCHES: dict[str, tuple[str, str | None]] = {
+    "x86_64": ("amd64", None),
+    "x86-64": ("amd64", None),
+    "amd64": ("amd64", None),
+    "aarch64": ("arm64", None),
+    "arm64": ("arm64", None),
+    "armv7l": ("arm", "v7"),
+    "armv6l": ("arm", "v6"),
+    "i686": ("386", None),
+    "i386": ("386", None),
+    "ppc64le": ("ppc64le", None),
+    "s390x": ("s390x", None),
+    "riscv64": ("riscv64", None),
+}
+_PLATFORM_PART = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+
+
 def machine_platform() -> tuple[str, str, str | None]:
     machine = _platform.machine().lower()
-    table: dict[str, tuple[str, str | None]] = {
-        "x86_64": ("amd64", None),
-        "amd64": ("amd64", None),
-        "aarch64": ("arm64", None),
-        "arm64": ("arm64", None),
-        "armv7l": ("arm", "v7"),
-        "armv6l": ("arm", "v6"),
-        "i686": ("386", None),
-        "i386": ("386", None),
-        "ppc64le": ("ppc64le", None),
-        "s390x": ("s390x", None),
-        "riscv64": ("riscv64", None),
-    }
-    arch, variant = table.get(machine, (machine, None))
+    arch, variant = _ARCHES.get(machine, (machine, None))
     return "linux", arch, variant
 
 
 def parse_platform(text: str | None) -> tuple[str, str, str | None]:
-    if not text:
+    """(os, architecture, variant) of "OS/ARCH[/VARIANT]"; None: this machine's."""
+    if text is None:
         return machine_platform()
-    parts = text.split("/")
-    if len(parts) not in (2, 3) or not all(parts):
-        raise ArchiveError(f"invalid platform {text!r}: use OS/ARCH[/VARIANT], e.g. linux/amd64")
-    return parts[0], parts[1], parts[2] if len(parts) == 3 else None
+    parts = text.strip().lower().split("/")
+    if len(parts) not in (2, 3) or not all(_PLATFORM_PART.match(p) for p in parts):
+        raise UserError(f"invalid platform {text!r}: use OS/ARCH[/VARIANT], e.g. linux/amd64 or linux/arm/v7")
+    arch, variant = _ARCHES.get(parts[1], (parts[1], None))
+    return parts[0], arch, parts[2] if len(parts) == 3 else variant
+
+
+def check_platform(config: Any, want: tuple[str, str, str | None], what: str) -> None:
+    """Refuse an image whose config names another platform than `want` (a config without one passes)."""
+    have = {k: config.get(k) for k in ("os", "architecture", "variant")} if isinstance(config, dict) else {}
+    os_, arch, variant = want
+    if (
+        (have.get("os") and have["os"] != os_)
+        or (have.get("architecture") and have["architecture"] != arch)
+        or (variant and have.get("variant") and have["variant"] != variant)
+    ):
+        has = platform_text(have)
+        raise NoPlatformMatch(
+            f"{what}: no image for platform {platform_text(want)} (has: {has}): "
+            f"pass --platform {has}, or leave --platform out"
+        )
 
 
 def platform_matches(plat: Any, want: tuple[str, str, str | None]) -> bool:
@@ -361,6 +395,9 @@ def platform_matches(plat: Any, want: tuple[str, str, str | None]) -> bool:
 
 
 def platform_text(plat: Any) -> str:
+    """ "os/arch[/variant]" of a descriptor's platform, a config or a parsed (os, arch, variant)."""
+    if isinstance(plat, tuple):
+        return "/".join(p for p in plat if p)
     if not isinstance(plat, dict):
         return "?"
     return "/".join(str(p) for p in (plat.get("os"), plat.get("architecture"), plat.get("variant")) if p)
@@ -402,7 +439,8 @@ def select_manifest(
     if not matching:
         have = ", ".join(sorted({platform_text(d.get("platform")) for d in candidates})) or "none"
         raise NoPlatformMatch(
-            f"{what}: no image for platform {'/'.join(p for p in want if p)} (has: {have}): pass --platform"
+            f"{what}: no image for platform {platform_text(want)} (has: {have}): "
+            "pass one of those to --platform"
         )
     raise ArchiveError(f"{what}: the index holds several images without platforms: the archive is ambiguous")
 
@@ -425,7 +463,7 @@ def _name_matches(names: list[str], wanted: str) -> bool:
 
 
 def _open_oci(
-    src: _Source, source: str, platform: str | None, name: str | None, limits: Limits
+    src: _Source, source: str, want: tuple[str, str, str | None], name: str | None, limits: Limits
 ) -> ArchiveImage:
     if src.exists("oci-layout"):
         layout = _read_plain_json(src, "oci-layout", f"{source}: oci-layout", limits)
@@ -448,7 +486,6 @@ def _open_oci(
             raise ArchiveError(
                 f"{source}: holds {len(distinct)} images ({', '.join(names)}): pick one by name"
             )
-    want = parse_platform(platform)
 
     def fetch_index(desc: dict[str, Any]) -> list[dict[str, Any]]:
         doc, _ = _read_blob_json(src, desc, f"{source}: index", limits)

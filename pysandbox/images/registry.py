@@ -33,6 +33,7 @@ from pysandbox.images.archive import (
     OCI_MANIFEST,
     ArchiveImage,
     LayerBlob,
+    check_platform,
     image_from_manifest,
     parse_platform,
     select_manifest,
@@ -301,6 +302,8 @@ def pull(
             limits,
             raw,
         )
+        if platform is not None:
+            check_platform(img.config, want, ref.familiar)
         _fetch_layers(txn, store, reg, img, progress, jobs)
         stored = tuple(
             LayerBlob(

@@ -40,6 +40,7 @@ from pysandbox.images.archive import (
     _read_blob_json,
     image_from_manifest,
     open_image,
+    parse_platform,
 )
 from pysandbox.images.progress import Progress
 from pysandbox.images.records import ImageRecord, LayerRecord, Layout, _hex
@@ -47,10 +48,12 @@ from pysandbox.images.reference import parse_reference
 from pysandbox.images.streams import (
     CHUNK,
     GZIP_MAGIC,
+    STORE_ERRNOS,
     ZSTD_MAGIC,
     ArchiveError,
     HashingReader,
     Limits,
+    StoreWriteError,
     short,
 )
 from pysandbox.images.unpack import LayerStats, unpack_layer
@@ -101,6 +104,7 @@ class Txn:
         self.work = work
         self.blobs: dict[str, Path] = {}  # digest -> staged file
         self.layers: dict[str, Path] = {}  # chain id -> staged layer dir (rootfs/, meta.json, lock)
+        self.published: list[Path] = []  # what this import made visible in the store (see undo)
 
     def rootfs(self, store: Layout, chain: str) -> Path:
         staged = self.layers.get(chain)
@@ -115,12 +119,22 @@ class Txn:
 
     def commit(self, store: Store) -> None:
         for digest, path in self.blobs.items():
-            store.adopt_blob(path, digest)
+            if store.adopt_blob(path, digest):
+                self.published.append(store.blob_path(digest))
         for chain, path in self.layers.items():
             if not store.has_layer(chain):
                 os.rename(path, store.layer_dir(chain))
+                self.published.append(store.layer_dir(chain))
         self.blobs.clear()
         self.layers.clear()
+
+    def undo(self) -> None:
+        """Take back what this import published: it failed before its image record was written, so
+        nothing refers to them (renamed into the work dir, which is removed; a rename needs no space)."""
+        for i, path in enumerate(reversed(self.published)):
+            with contextlib.suppress(OSError):
+                os.rename(path, self.work / f"undo-{i}")
+        self.published.clear()
 
 
 class Store(Layout):
@@ -139,9 +153,19 @@ class Store(Layout):
             for d in (self.blobs, self.layers, self.images, self.tmp):
                 d.mkdir(parents=True, exist_ok=True, mode=0o700)
         except OSError as exc:
-            raise UserError(
-                f"cannot create the image store {self.root}: {exc.strerror}: check PYSANDBOX_HOME"
-            ) from None
+            raise StoreWriteError(exc, self.root) from None
+
+    @contextlib.contextmanager
+    def writing(self) -> Iterator[None]:
+        """Report a write the store refused (disk full, read-only, ...) as such, naming the store."""
+        try:
+            yield
+        except StoreWriteError as exc:
+            raise exc.at(self.root) from None
+        except OSError as exc:
+            if exc.errno not in STORE_ERRNOS:
+                raise
+            raise StoreWriteError(exc, self.root) from None
 
     @contextlib.contextmanager
     def locked(self, wait: bool = True) -> Iterator[bool]:
@@ -154,7 +178,8 @@ class Store(Layout):
                 self._lock_depth -= 1
             return
         self.ensure()
-        fd = os.open(self.root / "lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        with self.writing():
+            fd = os.open(self.root / "lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
         try:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
@@ -174,8 +199,8 @@ class Store(Layout):
         """Clean what an interrupted command left, if no other command is running."""
         if not self.root.exists():
             return
-        with self.locked(wait=False):
-            pass
+        with contextlib.suppress(StoreWriteError), self.locked(wait=False):
+            pass  # a store that cannot be written (read-only, full) can still be listed
 
     def _recover(self) -> None:
         for entry in self.tmp.iterdir():
@@ -193,23 +218,28 @@ class Store(Layout):
         finally:
             rmtree_force(path)
 
-    def put_blob(self, digest: str, data: bytes) -> None:
+    def put_blob(self, digest: str, data: bytes) -> bool:
+        """Store a small blob; False when the store already had it."""
         got = f"{digest.split(':', 1)[0]}:{hashlib.new(digest.split(':', 1)[0], data).hexdigest()}"
         if got != digest:
             raise ArchiveError(f"blob {short(digest)}: digest mismatch (got {got}): refusing it")
         path = self.blob_path(digest)
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            atomic_write_bytes(path, data, 0o644, durable=True)
+        if path.exists():
+            return False
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        atomic_write_bytes(path, data, 0o644, durable=True)
+        return True
 
-    def adopt_blob(self, tmpfile: Path, digest: str) -> None:
+    def adopt_blob(self, tmpfile: Path, digest: str) -> bool:
+        """Move a staged blob into place; False when the store already had it."""
         path = self.blob_path(digest)
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         if path.exists():
             tmpfile.unlink()
-        else:
-            os.chmod(tmpfile, 0o644)
-            os.replace(tmpfile, path)
+            return False
+        os.chmod(tmpfile, 0o644)
+        os.replace(tmpfile, path)
+        return True
 
     def unpack(
         self, txn: Txn, layer: LayerBlob, below: Sequence[str], progress: Progress, label: str
@@ -286,7 +316,7 @@ class Store(Layout):
     @contextlib.contextmanager
     def transaction(self) -> Iterator[Txn]:
         """Stage blobs and layers in tmp/; `commit()` renames them into place (nothing on failure)."""
-        with self.locked(), self.workdir() as work:
+        with self.locked(), self.writing(), self.workdir() as work:
             yield Txn(work)
 
     def save_record(self, rec: ImageRecord) -> None:
@@ -330,30 +360,46 @@ class Store(Layout):
                 below.append(chain)
                 total += stats.bytes if stats else int(tx.layer_meta(self, chain).get("unpacked_bytes", 0))
                 layer_recs.append(LayerRecord(layer.digest, diff_id, chain, layer.media_type, layer.size))
-            tx.commit(self)
-            config_bytes = img.config_bytes or json.dumps(img.config).encode()
-            self.put_blob(img.config_digest, config_bytes)
-            manifest_bytes = _manifest_bytes(img, config_bytes, layer_recs)
-            manifest_digest = "sha256:" + hashlib.sha256(manifest_bytes).hexdigest()
-            self.put_blob(manifest_digest, manifest_bytes)
-            old = self.record(img.config_digest)
-            rec = ImageRecord(
-                id=img.config_digest,
-                repo_tags=list(dict.fromkeys([*(old.repo_tags if old else []), *canon_tags])),
-                layers=layer_recs,
-                manifest_digest=manifest_digest,
-                repo_digests=list(
-                    dict.fromkeys(
-                        [*(old.repo_digests if old else []), *([repo_digest] if repo_digest else [])]
-                    )
-                ),
-                source=img.source,
-                imported=time.time(),
-                unpacked_size=total,
-            )
+            try:
+                tx.commit(self)
+                rec = self._record(tx, img, canon_tags, layer_recs, total, repo_digest)
+                self.save_record(rec)
+            except BaseException:  # e.g. the disk filled up: leave the store as it was
+                tx.undo()
+                raise
             self._untag_others(rec.id, canon_tags)
-            self.save_record(rec)
             return rec
+
+    def _record(
+        self,
+        tx: Txn,
+        img: ArchiveImage,
+        canon_tags: list[str],
+        layer_recs: list[LayerRecord],
+        total: int,
+        repo_digest: str | None,
+    ) -> ImageRecord:
+        """Store the config and manifest blobs; the image's record (with the tags it had before)."""
+        config_bytes = img.config_bytes or json.dumps(img.config).encode()
+        if self.put_blob(img.config_digest, config_bytes):
+            tx.published.append(self.blob_path(img.config_digest))
+        manifest_bytes = _manifest_bytes(img, config_bytes, layer_recs)
+        manifest_digest = "sha256:" + hashlib.sha256(manifest_bytes).hexdigest()
+        if self.put_blob(manifest_digest, manifest_bytes):
+            tx.published.append(self.blob_path(manifest_digest))
+        old = self.record(img.config_digest)
+        return ImageRecord(
+            id=img.config_digest,
+            repo_tags=list(dict.fromkeys([*(old.repo_tags if old else []), *canon_tags])),
+            layers=layer_recs,
+            manifest_digest=manifest_digest,
+            repo_digests=list(
+                dict.fromkeys([*(old.repo_digests if old else []), *([repo_digest] if repo_digest else [])])
+            ),
+            source=img.source,
+            imported=time.time(),
+            unpacked_size=total,
+        )
 
     def _untag_others(self, image_id: str, tags: Sequence[str]) -> None:
         for other in self.records():
@@ -368,11 +414,15 @@ class Store(Layout):
         try:
             img = open_image(path, platform)
         except NotAnImageError:
-            return self.import_rootfs_tarball(path, tag, progress)
+            return self.import_rootfs_tarball(path, tag, progress, platform)
         return self.import_image(img, [tag] if tag else [], progress)
 
-    def import_rootfs_tarball(self, path: Path, tag: str | None, progress: Progress) -> ImageRecord:
-        """A plain root filesystem tarball (gzip, zstd or plain) becomes a one-layer image."""
+    def import_rootfs_tarball(
+        self, path: Path, tag: str | None, progress: Progress, platform: str | None = None
+    ) -> ImageRecord:
+        """A plain root filesystem tarball (gzip, zstd or plain) becomes a one-layer image, of
+        `platform` (default: this machine's)."""
+        os_name, arch, variant = parse_platform(platform)
         h = hashlib.sha256()
         with open(path, "rb") as f:
             head = f.read(4)
@@ -393,8 +443,9 @@ class Store(Layout):
                 {"created": now, "created_by": f"pysandbox image import {path.name}"}
             ]
             config: dict[str, Any] = {
-                "architecture": _machine_arch(),
-                "os": "linux",
+                "architecture": arch,
+                **({"variant": variant} if variant else {}),
+                "os": os_name,
                 "created": now,
                 "config": {"Env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]},
                 "rootfs": {"type": "layers", "diff_ids": [diff_id]},
@@ -521,12 +572,6 @@ def _layer_in_use(d: Path) -> bool:
 
 def _open_raw(path: Path) -> BinaryIO:
     return open(path, "rb", buffering=0)
-
-
-def _machine_arch() -> str:
-    from pysandbox.images.archive import machine_platform
-
-    return machine_platform()[1]
 
 
 def _manifest_bytes(img: ArchiveImage, config_bytes: bytes, layers: Sequence[LayerRecord]) -> bytes:

@@ -9,6 +9,7 @@ the rest and verifies.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
 import os
@@ -28,6 +29,36 @@ ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 
 class ArchiveError(UserError):
     """A malformed, hostile or corrupt image archive or blob (exit 2, store unchanged)."""
+
+
+# errnos of a failed write that say the store, not the archive, is at fault
+STORE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO, errno.EROFS, errno.EACCES})
+
+
+class StoreWriteError(UserError):
+    """Writing to the image store failed (disk full, quota, I/O error, no permission): the archive
+    may be fine, so this is never reported as corruption (exit 2, store unchanged)."""
+
+    def __init__(self, exc: OSError, root: str | os.PathLike[str] | None = None) -> None:
+        self.oserror = exc
+        self.root = root
+        at = f" at {root}" if root else ""
+        reason = exc.strerror or str(exc)
+        super().__init__(f"cannot write to the image store{at}: {reason}: {_store_fix(exc.errno)}")
+
+    def at(self, root: str | os.PathLike[str]) -> StoreWriteError:
+        """The same error, naming the store's directory."""
+        return self if self.root else StoreWriteError(self.oserror, root)
+
+
+def _store_fix(err: int | None) -> str:
+    if err in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        return "free space or set PYSANDBOX_HOME"
+    if err in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return "make it writable or set PYSANDBOX_HOME"
+    if err == errno.EIO:
+        return "check the disk (dmesg) or set PYSANDBOX_HOME"
+    return "check PYSANDBOX_HOME"
 
 
 def short(digest: str) -> str:
@@ -107,7 +138,8 @@ class SliceReader(io.RawIOBase):
 
 
 class HashingReader(io.RawIOBase):
-    """Reads a blob, hashing it; at EOF checks size and digest. `tee` receives every chunk read."""
+    """Reads a blob, hashing it; at EOF checks size and digest. `tee` receives every chunk read
+    (to store the blob: an OSError it raises is a `StoreWriteError`)."""
 
     def __init__(
         self,
@@ -147,7 +179,10 @@ class HashingReader(io.RawIOBase):
             )
         self._hash.update(data)
         if self._tee is not None:
-            self._tee(data)
+            try:
+                self._tee(data)
+            except OSError as exc:
+                raise StoreWriteError(exc) from None
         buf[: len(data)] = data
         return len(data)
 
@@ -269,7 +304,7 @@ class LayerStream(io.RawIOBase):
             return n
         try:
             data = self._inner.read(len(buf))
-        except ArchiveError:
+        except UserError:  # ArchiveError, StoreWriteError: already say what is wrong
             raise
         except Exception as exc:  # zstandard.ZstdError and friends
             raise ArchiveError(f"{self.what}: cannot decompress ({exc}): the blob is corrupt") from None

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from pysandbox.images.archive import LayerBlob, iter_layer_entries, whiteout_of
-from pysandbox.images.streams import CHUNK, ArchiveError, LayerStream, short
+from pysandbox.images.streams import CHUNK, STORE_ERRNOS, ArchiveError, LayerStream, StoreWriteError, short
 
 OPAQUE_XATTRS = ("user.overlay.opaque", "trusted.overlay.opaque")
 _REFUSED_XATTR_PREFIXES = ("user.overlay.", "trusted.", "system.")
@@ -53,7 +53,10 @@ class _DirMeta:
 
 
 class _Applier:
-    def __init__(self, root: Path, lowers: Sequence[Path], as_root: bool, skip_devices: bool) -> None:
+    def __init__(
+        self, what: str, root: Path, lowers: Sequence[Path], as_root: bool, skip_devices: bool
+    ) -> None:
+        self.what = what  # "layer <digest>", the prefix of every error
         self.skip_devices = skip_devices
         self.root = str(root)
         self.lowers = [str(p) for p in lowers]
@@ -90,7 +93,7 @@ class _Applier:
             st = os.lstat(path)
             if not stat.S_ISDIR(st.st_mode):
                 raise ArchiveError(
-                    f"directory {name!r} collides with another entry: the layer is malformed"
+                    f"{self.what}: directory {name!r} collides with another entry: the layer is malformed"
                 ) from None
         self.dirs[name] = meta
         if self.as_root:
@@ -136,8 +139,8 @@ class _Applier:
             if not self.skip_devices:
                 kind = "character" if info.ischr() else "block"
                 raise ArchiveError(
-                    f"device node {name!r} ({kind} {info.devmajor}:{info.devminor}): refusing to "
-                    "create devices in the store: pass --skip-devices to import without them"
+                    f"{self.what}: device node {name!r} ({kind} {info.devmajor}:{info.devminor}): "
+                    "refusing to create devices in the store: pass --skip-devices to import without them"
                 )
             self.stats.skipped.append(name)
 
@@ -145,7 +148,7 @@ class _Applier:
         fd = os.open(path, _OPEN_FLAGS, 0o600)
         try:
             if fileobj is not None and info.size:
-                _copy(fileobj, fd, info.size)
+                _copy(fileobj, fd, info.size, self.what)
             self.stats.files += 1
             if self.as_root:
                 os.fchown(fd, info.uid, info.gid)
@@ -206,12 +209,12 @@ class _Applier:
                 pass
 
 
-def _copy(src: BinaryIO, fd: int, size: int) -> None:
+def _copy(src: BinaryIO, fd: int, size: int, what: str) -> None:
     left = size
     while left > 0:
         chunk = src.read(min(CHUNK, left))
         if not chunk:
-            raise ArchiveError("a file in the layer ends early: the layer is truncated")
+            raise ArchiveError(f"{what}: a file in the layer ends early: the layer is truncated")
         view = memoryview(chunk)
         while view:
             n = os.write(fd, view)
@@ -253,7 +256,8 @@ def unpack_layer(
 
     `lowers` are the unpacked layers below (top first), used for implicit directories' metadata.
     `tee` gets the raw blob bytes (to keep the blob); `on_bytes` the count of raw bytes read."""
-    applier = _Applier(dest, lowers, as_root=os.geteuid() == 0, skip_devices=skip_devices)
+    what = f"layer {short(layer.digest)}"
+    applier = _Applier(what, dest, lowers, as_root=os.geteuid() == 0, skip_devices=skip_devices)
     raw_tee = tee
     if on_bytes is not None:
 
@@ -267,14 +271,19 @@ def unpack_layer(
         for info, fileobj in iter_layer_entries(layer, stream=stream):
             try:
                 applier.apply(info, fileobj)
-            except ArchiveError as exc:
-                raise ArchiveError(f"layer {short(layer.digest)}: {exc}") from None
             except OSError as exc:
+                if exc.errno in STORE_ERRNOS:
+                    raise StoreWriteError(exc) from None
                 raise ArchiveError(
-                    f"layer {short(layer.digest)}: cannot create {info.name!r}: "
-                    f"{exc.strerror}: the layer is malformed or the store is not writable"
+                    f"{what}: cannot create {info.name!r}: {exc.strerror}: "
+                    "the layer is malformed or the store is not writable"
                 ) from None
-        applier.finish()
+        try:
+            applier.finish()
+        except OSError as exc:
+            if exc.errno in STORE_ERRNOS:
+                raise StoreWriteError(exc) from None
+            raise
     finally:
         stream.close()
     applier.stats.bytes = stream.count
