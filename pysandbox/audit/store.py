@@ -222,6 +222,9 @@ class Store:
                     f"the audit log {self.path} stayed locked for {BUSY_TIMEOUT_S:.0f} s: find the "
                     "process that holds it"
                 ) from None
+            fix = _WRITE_FIXES.get(getattr(exc, "sqlite_errorname", ""))
+            if fix is not None:  # the disk or its permissions, not the log
+                raise UserError(f"cannot write the audit log {self.path}: {exc}: {fix}") from None
             raise UserError(f"{self.path} is not a usable audit log ({exc}): move it aside") from None
         except BaseException:
             conn.close()
@@ -627,6 +630,15 @@ def _insert_sql(rows: int) -> str:
     if sql is None:
         sql = _INSERT_SQL[rows] = _INSERT + ",".join(["(?,?,?)"] * rows)
     return sql
+
+
+_WRITE_FIXES = {
+    "SQLITE_FULL": "free space on its filesystem, or set PYSANDBOX_HOME",
+    "SQLITE_IOERR": "check the disk (dmesg), or set PYSANDBOX_HOME",
+    "SQLITE_READONLY": "make it and its directory writable, or set PYSANDBOX_HOME",
+    "SQLITE_CANTOPEN": "make its directory writable, or set PYSANDBOX_HOME",
+    "SQLITE_PERM": "make it and its directory writable, or set PYSANDBOX_HOME",
+}
 
 
 def _is_busy(exc: sqlite3.Error) -> bool:
