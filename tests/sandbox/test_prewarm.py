@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -189,15 +190,21 @@ def test_a_fork_that_fails_in_a_batch_starts_those_before_it(
 ) -> None:
     """The second fork of a batch fails (EAGAIN, say): the first sandbox still waits, the third is
     given up (its lease released), and runs go on."""
-    fork, calls = libc.fork_into_namespaces, []
+    calls: list[tuple[int, ...]] = []
 
-    def second_fails(flags: int) -> int:
-        calls.append(flags)
-        if len(calls) == 2:
-            raise OSError(errno.EAGAIN, "Resource temporarily unavailable")
-        return fork(flags)
+    def second_fails(fork: Callable[..., int]) -> Callable[..., int]:
+        def forking(*args: int) -> int:
+            calls.append(args)
+            if len(calls) == 2:
+                raise OSError(errno.EAGAIN, "Resource temporarily unavailable")
+            return fork(*args)
 
-    monkeypatch.setattr(libc, "fork_into_namespaces", second_fails)
+        return forking
+
+    # a clone straight into the namespaces, or glibc's fork when other threads run (an earlier
+    # test's audit syncer, say)
+    monkeypatch.setattr(libc, "fork_into_namespaces", second_fails(libc.fork_into_namespaces))
+    monkeypatch.setattr(os, "fork", second_fails(os.fork))
     with Sandbox("default", rootfs=busybox_rootfs, stdout=out, stderr=out, prewarm=2) as box:
         assert len(calls) == 2 and len(box._ahead) == 1 and len(_leases()) == 1
         result = box.run(["/bin/sh", "-c", "exit 7"])
