@@ -121,8 +121,7 @@ class Sandbox:
         prewarm: keep the next sandbox started ahead of its run (namespaces made, root built,
         PID 1 confined, the command not yet given), from here and from each run's start on, so
         that a run costs little more than its workload; an int N keeps N of them (2 suits runs
-        back to back: each sandbox then has two runs' time to get ready), or N+1: once fewer than
-        N wait, it starts N+1 less those waiting, forked back to back. Every run still gets a
+        back to back: each sandbox then has two runs' time to get ready). Every run still gets a
         fresh sandbox, and one that never ran records nothing. A waiting sandbox holds what a
         running one does (a process, a lease, a cgroup, its network); `close()` tears them down,
         and they die with the thread that started them (PR_SET_PDEATHSIG), as the fork server
@@ -254,14 +253,8 @@ class Sandbox:
         return session.finish(after_start=after_start)
 
     def _top_up(self) -> None:
-        """Once fewer than `prewarm` sandboxes wait, starts enough for one more than that. A
-        failure here is not this run's (it may run already): the next run starts its sandbox
-        itself, and reports what fails.
-
-        Started by this process, they are set up first, then forked back to back, then
-        configured. Each fork makes the caller's memory copy-on-write again, so the pages it
-        writes next are copied once for the whole batch rather than once per sandbox (~200 page
-        faults a launch fewer); starting one more than needed makes the batches pairs.
+        """Starts sandboxes ahead until `prewarm` of them wait. A failure here is not this run's
+        (it may run already): the next run starts its sandbox itself, and reports what fails.
 
         With the fork server and two or more ahead, the newest is only requested from the server
         (the server forks it meanwhile) and configured by the next top-up, so that this run
@@ -274,58 +267,21 @@ class Sandbox:
                     if session in self._ahead:
                         self._ahead.remove(session)
                 _AHEAD.discard(session)
-        with self._ahead_lock:
-            missing = self.prewarm - len(self._ahead)
-        if missing <= 0:
-            return
         try:
-            if self.fork_server:
-                self._request_ahead()
-            else:
-                self._start_ahead(missing + 1)
-        except Exception:
-            return
-
-    def _request_ahead(self) -> None:
-        while True:
-            with self._ahead_lock:
-                if len(self._ahead) >= self.prewarm:
-                    return
-            session = self._session_ahead(self._fork_server())
-            session.start(ahead=True, defer=self.prewarm > 1)
-            _AHEAD.add(session)
-            with self._ahead_lock:
-                self._ahead.append(session)
-
-    def _start_ahead(self, count: int) -> None:
-        """Sets up `count` sandboxes, forks them back to back, then configures them (see _top_up)."""
-        set_up: list[Session] = []
-        try:
-            for _ in range(count):
-                session = self._session_ahead(None)
-                session.setup(ahead=True)
-                set_up.append(session)
-        except Exception:
-            pass  # those set up so far still start
-        forked: list[Session] = []
-        for i, session in enumerate(set_up):
-            try:
-                session.fork(defer=True)
-            except Exception:
-                for rest in set_up[i + 1 :]:
-                    rest.abort()
-                break
-            _AHEAD.add(session)
-            forked.append(session)
-        for session in forked:
-            if session.ready():
+            while True:
+                with self._ahead_lock:
+                    if len(self._ahead) >= self.prewarm:
+                        return
+                server = self._fork_server()
+                session = Session(
+                    self._spec(None), self.stdio, self.overrides, self.on_warning, self._prepared, server
+                )
+                session.start(ahead=True, defer=server is not None and self.prewarm > 1)
+                _AHEAD.add(session)
                 with self._ahead_lock:
                     self._ahead.append(session)
-            else:
-                _AHEAD.discard(session)
-
-    def _session_ahead(self, server: ForkServer | None) -> Session:
-        return Session(self._spec(None), self.stdio, self.overrides, self.on_warning, self._prepared, server)
+        except Exception:
+            return
 
     def _fork_server(self) -> ForkServer | None:
         if not self.fork_server:

@@ -342,8 +342,7 @@ class Runner:
 
     def start(self, defer: bool = False) -> None:
         """Forks PID 1 (or A) and configures it up to "G": it then builds its root on its own.
-        defer: only fork it (with the fork server, only ask for it); `configure` does the rest
-        later, so that several sandboxes can be forked back to back."""
+        defer: with the fork server, only ask it for PID 1; `configure` does the rest later."""
         parent, child = channel.pair()
         self.sock = parent
         sys.stdout.flush()
@@ -368,22 +367,14 @@ class Runner:
                 parent.close()
                 run_child(child, self.launch, direct)
         child.close()
-        if defer:
-            self.pid_a = pid  # close() kills and reaps it, should configure never come
-            self.deferred = True
-            return
         self._forked(pid)
 
     def configure(self) -> None:
-        """The rest of a deferred `start` (idempotent): with the fork server, once it has forked
-        PID 1."""
+        """The rest of a deferred `start`, once the server has forked PID 1 (idempotent)."""
         if not self.deferred:
             return
         self.deferred = False
-        if self.server is None:
-            self._forked(self.pid_a)
-            return
-        assert self.report is not None
+        assert self.server is not None and self.report is not None
         self._forked(self.server.started(self.report))
 
     def _forked(self, pid: int) -> None:

@@ -6,9 +6,7 @@ Interface used by `api.Sandbox`:
   Session.start(ahead=False, defer=False)  everything up to PID 1's fork and "G"; PID 1 then
       builds its root on its own. ahead: the command is not known yet (spec.argv is ignored): a
       sandbox started ahead of its run (Sandbox(prewarm=N)), which records nothing until
-      `finish`. defer: stop at the fork (with the fork server, at the request); `ready()` does
-      the rest. start is `setup(ahead)` then `fork(defer)`: sandboxes started ahead together
-      are set up first, then forked back to back.
+      `finish`. defer: with the fork server, stop at the request; `ready()` does the rest.
   Session.finish(argv=None, after_start=...) -> Result  runs it to the end: create and start
       recorded durably before "S", the workload, exit recorded. argv: the command of a sandbox
       started ahead (SandboxError before "S" when it cannot travel with it: `went` stays False).
@@ -78,13 +76,8 @@ class Session:
         self.prepared: Any = None
 
     def start(self, ahead: bool = False, defer: bool = False) -> None:
-        """defer: only fork PID 1 (with the fork server, only ask the server for it); `ready` (or
-        `finish`) configures it."""
-        self.setup(ahead)
-        self.fork(defer)
-
-    def setup(self, ahead: bool = False) -> None:
-        """Everything short of forking PID 1 (`fork`)."""
+        """defer (with the fork server): only ask the server for PID 1; `ready` (or `finish`)
+        configures it once the server has forked it."""
         self.started = time.monotonic()
         self.ahead = ahead
         spec = self.spec
@@ -161,17 +154,10 @@ class Session:
             join = cg.add if cg is not None and self.tasks is None else None
             self.runner = Runner(plan, spec.forward_signals, attach, self._forked, self.on_warning, join,
                                  self._meanwhile, server)  # fmt: skip
-        except BaseException:
-            self._undo()
-            raise
-
-    def fork(self, defer: bool = False) -> None:
-        """After `setup`: forks PID 1 (see `start`)."""
-        assert self.runner is not None
-        try:
             self.runner.start(defer)
         except BaseException:
-            self._undo()
+            self._release(record=not ahead)  # a refused mount, say, is recorded (not when ahead)
+            self._drop_keep_dir()
             raise
 
     def finish(
@@ -228,11 +214,6 @@ class Session:
 
     def abort(self) -> None:
         self._release(record=False)
-        self._drop_keep_dir()
-
-    def _undo(self) -> None:
-        """A start that failed: a refused mount, say, is recorded (not when started ahead)."""
-        self._release(record=not self.ahead)
         self._drop_keep_dir()
 
     def _drop_keep_dir(self) -> None:

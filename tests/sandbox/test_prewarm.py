@@ -6,14 +6,12 @@ runs its unprivileged-user case this way.)"""
 
 from __future__ import annotations
 
-import errno
 import json
 import os
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +24,6 @@ from pysandbox import paths
 from pysandbox.sandbox import libc
 from pysandbox.sandbox.api import Sandbox
 from pysandbox.sandbox.init import ARGV_MAX
-from pysandbox.sandbox.launcher import Runner
 from pysandbox.sandbox.session import Session
 from pysandbox.types import SandboxError
 
@@ -62,7 +59,7 @@ def test_each_run_gets_a_fresh_sandbox(busybox_rootfs: Path, out: Any) -> None:
         second = box.run(["/bin/sh", "-c", "echo $$ $(hostname); ls /marker /tmp/marker 2>&1 | wc -l"])
         killed = box.run(["/bin/sh", "-c", "kill -KILL $$"])
         missing = box.run(["/no/such/program"])
-        assert len(_leases()) == len(box._ahead) in (1, 2)  # only those waiting for the next runs
+        assert len(_leases()) == 1  # only the one waiting for the next run
     assert (first.status, second.status, killed.status, killed.signal) == (3, 0, 137, 9)
     assert missing.status == 127 and missing.error is not None and "No such file" in missing.error
     assert len({first.name, second.name, killed.name, missing.name}) == 4
@@ -138,77 +135,15 @@ def test_a_set_up_failure_is_reported_by_the_run(busybox_rootfs: Path, out: Any)
 
 @requires_root
 def test_two_ahead(busybox_rootfs: Path, out: Any) -> None:
-    """prewarm=2: two or three sandboxes wait (once fewer than two do, it starts up to three);
-    runs take them oldest first, and close() tears them all down."""
+    """prewarm=2: two sandboxes wait; runs take them oldest first, and close() tears both down."""
     before = set(_descendants(os.getpid()))
     with Sandbox("default", rootfs=busybox_rootfs, stdout=out, stderr=out, prewarm=2) as box:
-        assert len(_leases()) == 3
-        waiting = [len(_leases())]
-        results = []
-        for n in range(4):
-            results.append(box.run(["/bin/sh", "-c", f"hostname; exit {n}"]))
-            waiting.append(len(_leases()))
-    assert waiting == [3, 2, 3, 2, 3]
-    assert [r.status for r in results] == [0, 1, 2, 3]
+        assert len(_leases()) == 2
+        results = [box.run(["/bin/sh", "-c", f"hostname; exit {n}"]) for n in range(3)]
+        assert len(_leases()) == 2
+    assert [r.status for r in results] == [0, 1, 2]
     assert _text(out).split() == [r.name for r in results]
     assert set(_descendants(os.getpid())) <= before
-    assert _leases() == []
-
-
-@requires_root
-def test_a_batch_is_forked_back_to_back(
-    busybox_rootfs: Path, out: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The sandboxes of one top-up are set up, then forked one after the other, then configured:
-    the caller's memory is made copy-on-write once for all of them."""
-    steps: list[str] = []
-    start, configure = Runner.start, Runner.configure
-
-    def forking(self: Runner, defer: bool = False) -> None:
-        steps.append("fork")
-        start(self, defer)
-
-    def configuring(self: Runner) -> None:
-        if self.deferred:
-            steps.append("configure")
-        configure(self)
-
-    monkeypatch.setattr(Runner, "start", forking)
-    monkeypatch.setattr(Runner, "configure", configuring)
-    with Sandbox("default", rootfs=busybox_rootfs, stdout=out, stderr=out, prewarm=2) as box:
-        assert steps == ["fork"] * 3 + ["configure"] * 3
-        steps.clear()
-        results = [box.run(["/bin/sh", "-c", f"exit {n}"]) for n in range(2)]
-        assert steps == ["fork"] * 2 + ["configure"] * 2  # the second run took the waiting count to 1
-    assert [r.status for r in results] == [0, 1]
-    assert _leases() == []
-
-
-@requires_root
-def test_a_fork_that_fails_in_a_batch_starts_those_before_it(
-    busybox_rootfs: Path, out: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The second fork of a batch fails (EAGAIN, say): the first sandbox still waits, the third is
-    given up (its lease released), and runs go on."""
-    calls: list[tuple[int, ...]] = []
-
-    def second_fails(fork: Callable[..., int]) -> Callable[..., int]:
-        def forking(*args: int) -> int:
-            calls.append(args)
-            if len(calls) == 2:
-                raise OSError(errno.EAGAIN, "Resource temporarily unavailable")
-            return fork(*args)
-
-        return forking
-
-    # a clone straight into the namespaces, or glibc's fork when other threads run (an earlier
-    # test's audit syncer, say)
-    monkeypatch.setattr(libc, "fork_into_namespaces", second_fails(libc.fork_into_namespaces))
-    monkeypatch.setattr(os, "fork", second_fails(os.fork))
-    with Sandbox("default", rootfs=busybox_rootfs, stdout=out, stderr=out, prewarm=2) as box:
-        assert len(calls) == 2 and len(box._ahead) == 1 and len(_leases()) == 1
-        result = box.run(["/bin/sh", "-c", "exit 7"])
-    assert result.status == 7
     assert _leases() == []
 
 
@@ -279,28 +214,24 @@ def test_a_failure_to_start_the_next_one_is_not_the_runs(
     """The next sandbox is started while a run's workload runs: if that fails, the run still ends
     as its workload did, and the following run starts a sandbox of its own."""
     with Sandbox("default", rootfs=busybox_rootfs, stdout=out, stderr=out, prewarm=1) as box:
-        setup, spec = Session.setup, Sandbox._spec
+        start, spec = Session.start, Sandbox._spec
 
-        def no_room(self: Session, ahead: bool = False) -> None:
+        def no_room(self: Session, ahead: bool = False, defer: bool = False) -> None:
             if ahead:
                 raise SandboxError("no room for another sandbox")
-            setup(self, ahead)
+            start(self, ahead, defer)
 
         def image_gone(self: Sandbox, argv: Any) -> Any:
             if argv is None:
                 raise SandboxError("the image is gone")
             return spec(self, argv)
 
-        started = [s.lease.sandbox_id for s in box._ahead if s.lease]  # with the Sandbox: prewarm + 1
-        monkeypatch.setattr(Session, "setup", no_room)
-        first = box.run(["/bin/sh", "-c", "exit 3"])
-        second = box.run(["/bin/sh", "-c", "exit 4"])  # the second of them: the top-up then fails
-        monkeypatch.setattr(Session, "setup", setup)
+        monkeypatch.setattr(Session, "start", no_room)
         monkeypatch.setattr(Sandbox, "_spec", image_gone)
-        third = box.run(["/bin/sh", "-c", "exit 5"])  # none waits: its own; the top-up fails again
+        first = box.run(["/bin/sh", "-c", "exit 3"])  # the one started with the Sandbox
+        second = box.run(["/bin/sh", "-c", "exit 4"])  # none waits: its own
         assert box._ahead == []
-    assert (first.status, second.status, third.status) == (3, 4, 5)
-    assert [first.sandbox_id, second.sandbox_id] == started and third.sandbox_id not in started
+    assert (first.status, second.status) == (3, 4)
     assert _leases() == []
 
 
