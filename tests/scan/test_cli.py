@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import tarfile
 
 import jsonschema
 
@@ -170,4 +172,20 @@ def test_a_file_that_is_not_a_tar_names_what_scan_accepts(tmp_path):
     proc = run_cli("scan", str(target))
     assert proc.returncode == 2 and len(proc.stderr.splitlines()) == 1
     assert proc.stderr.startswith(f"pysandbox: error: {target}: not a tar archive: pass a docker-archive")
+    assert "rootfs tarball" not in proc.stderr and "unpacked root filesystem directory" in proc.stderr
+
+
+def test_a_truncated_tar_names_what_scan_accepts(tmp_path):
+    """A tar cut short passes the up-front check (its first header is whole); the archive reader's
+    advice is import's (which takes rootfs tarballs): scan gives its own."""
+    whole = tmp_path / "whole.tar"
+    blob = tmp_path / "blob"
+    blob.write_bytes(os.urandom(20000))
+    with tarfile.open(whole, "w") as tf:
+        tf.add(blob, arcname="blob")
+    cut = tmp_path / "cut.tar"
+    cut.write_bytes(whole.read_bytes()[:3000])
+    proc = run_cli("scan", str(cut))
+    assert proc.returncode == 2 and len(proc.stderr.splitlines()) == 1, proc.stderr
+    assert proc.stderr.startswith(f"pysandbox: error: {cut}: ")
     assert "rootfs tarball" not in proc.stderr and "unpacked root filesystem directory" in proc.stderr

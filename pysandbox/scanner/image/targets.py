@@ -33,15 +33,15 @@ def open_target(target: str) -> ImageSource:
 
 
 def archive_source(path: Path) -> ImageSource:
-    from pysandbox.images.archive import NotAnImageError, open_image
+    from pysandbox.images.archive import ArchiveError, NotAnImageError, open_image
 
+    accepted = "pass an image archive, an OCI layout directory or an unpacked root filesystem directory"
     try:
         image = open_image(path)
     except NotAnImageError:
-        raise UserError(
-            f"{path}: not a docker-archive or OCI layout: pass an image archive, an OCI layout "
-            "directory or an unpacked root filesystem directory"
-        ) from None
+        raise UserError(f"{path}: not a docker-archive or OCI layout: {accepted}") from None
+    except ArchiveError as exc:  # its advice is import's, which also takes rootfs tarballs
+        raise UserError(f"{str(exc).partition(': pass ')[0]}: {accepted}") from None
     kind = "docker-archive" if image.kind == "docker-archive" else "oci"
     name = image.repo_tags[0] if image.repo_tags else path.name
     source = _from_archive_image(image, name, kind)
