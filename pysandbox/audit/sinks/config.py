@@ -14,11 +14,12 @@ Items are URIs or mappings:
 from __future__ import annotations
 
 import json
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import SplitResult, parse_qsl, urlsplit
 
 from pysandbox import paths
 from pysandbox.types import UserError
@@ -48,6 +49,9 @@ _OPTION_KINDS: dict[str, dict[str, type]] = {
     "syslog": {"facility": str, "app_name": str, "timeout": float, "give_up": float, "batch": int},
     "http": {"batch": int, "timeout": float, "give_up": float, "headers": dict},
 }
+# every key config.yaml may hold (only audit reads it): a misspelt key must not turn forwarding off
+_TOP_KEYS = ("audit",)
+_AUDIT_KEYS = ("sinks",)
 _FIX = "see `audit.sinks` in the pysandbox documentation (jsonl:PATH, syslog+udp://HOST:PORT, http://URL)"
 
 
@@ -98,15 +102,34 @@ def _from_config_file(path: Path) -> list[SinkSpec]:
 
     try:
         data = yaml.load(path.read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except UnicodeDecodeError as exc:
+        raise UserError(
+            f"cannot read {path}: invalid UTF-8 at byte {exc.start}: save it as UTF-8 text"
+        ) from None
     except (OSError, yaml.YAMLError) as exc:
         raise UserError(f"cannot read {path}: {str(exc).splitlines()[0]}: fix the YAML") from None
-    audit = data.get("audit") if isinstance(data, dict) else None
-    sinks = audit.get("sinks") if isinstance(audit, dict) else None
+    audit = _section(data, str(path), _TOP_KEYS)["audit"]
+    sinks = _section(audit, f"{path}: audit", _AUDIT_KEYS)["sinks"]
     if sinks is None:
         return []
     if not isinstance(sinks, list):
         raise UserError(f"{path}: audit.sinks must be a list: {_FIX}")
     return parse_items(sinks, f"{path}: audit.sinks")
+
+
+def _section(data: Any, origin: str, accepted: tuple[str, ...]) -> dict[str, Any]:
+    """The mapping `data` (None: empty) with every accepted key present, refusing any other key."""
+    names = ", ".join(accepted)
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise UserError(
+            f"{origin}: must be a mapping (accepted keys: {names}), not a {type(data).__name__}: {_FIX}"
+        )
+    for key in data:
+        if key not in accepted:
+            raise UserError(f"{origin}: unknown key {key!r}: accepted keys: {names}")
+    return {k: data.get(k) for k in accepted}
 
 
 def parse_items(items: list[Any], origin: str) -> list[SinkSpec]:
@@ -136,14 +159,14 @@ def _parse_uri(uri: str, origin: str) -> SinkSpec:
     if scheme == "jsonl":
         return _build("jsonl", _jsonl_target(rest.removeprefix("//"), origin), {}, origin)
     if scheme in ("http", "https"):
-        parts = urlsplit(uri)
+        parts = _split(uri, origin, "http://HOST:PORT/PATH")
         options = dict(parse_qsl(parts.query))
         opts = {k: options.pop(k) for k in list(options) if k in _OPTION_KINDS["http"]}
         url = parts._replace(query="&".join(f"{k}={v}" for k, v in options.items())).geturl()
         return _build("http", _http_target(url, origin), opts, origin)
     if scheme in ("syslog", "syslog+udp", "syslog+tcp", "syslog+unix"):
         transport = scheme.partition("+")[2] or "udp"
-        parts = urlsplit(f"{transport}:{rest}")
+        parts = _split(f"{transport}:{rest}", origin, f"{scheme}://HOST:PORT")
         target = f"{transport}:{parts.path}" if transport == "unix" else f"{transport}://{parts.netloc}"
         return _build("syslog", _syslog_target(target, origin), dict(parse_qsl(parts.query)), origin)
     raise UserError(f"{origin}: unknown sink {uri!r}: {_FIX}")
@@ -160,9 +183,10 @@ def _jsonl_target(path: str, origin: str) -> str:
 
 
 def _http_target(url: str, origin: str) -> str:
-    parts = urlsplit(url)
+    parts = _split(url, origin, "http://HOST:PORT/PATH")
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise UserError(f"{origin}: {url!r} is not an http(s) URL: write http://HOST:PORT/PATH")
+    _port(parts, url, origin, "http://HOST:PORT/PATH")
     return url
 
 
@@ -175,15 +199,38 @@ def _syslog_target(address: str, origin: str) -> str:
         return f"unix:{path}"
     if transport not in ("udp", "tcp"):
         raise UserError(f"{origin}: syslog transport {transport!r} unknown: use udp://, tcp:// or unix://")
-    parts = urlsplit(address)
-    try:
-        port = parts.port or 514
-    except ValueError:
-        raise UserError(f"{origin}: bad port in {address!r}: write {transport}://HOST:PORT") from None
+    parts = _split(address, origin, f"{transport}://HOST:PORT")
+    port = _port(parts, address, origin, f"{transport}://HOST:PORT") or 514
     if not parts.hostname:
         raise UserError(f"{origin}: no host in {address!r}: write {transport}://HOST:PORT")
     host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
     return f"{transport}://{host}:{port}"
+
+
+def _split(url: str, origin: str, example: str) -> SplitResult:
+    """urlsplit, with its ValueError (unbalanced or bad [IPv6] host) as a UserError."""
+    try:
+        parts = urlsplit(url)
+        if "[" in parts.netloc:  # Python < 3.11.4 does not check the bracketed host itself
+            import ipaddress
+
+            ipaddress.IPv6Address(parts.hostname or "")
+    except ValueError:
+        raise UserError(
+            f"{origin}: bad host in {url!r}: write {example}, an IPv6 address in brackets ([::1])"
+        ) from None
+    return parts
+
+
+def _port(parts: SplitResult, url: str, origin: str, example: str) -> int | None:
+    """The explicit port (None when absent, so the default applies), 1-65535."""
+    try:
+        port = parts.port
+    except ValueError:
+        port = 0
+    if port is not None and not 1 <= port <= 65535:
+        raise UserError(f"{origin}: bad port in {url!r}: write {example} with a port from 1 to 65535")
+    return port
 
 
 def _build(kind: str, target: str, options: dict[str, Any], origin: str) -> SinkSpec:
@@ -209,10 +256,10 @@ def _coerce(name: str, value: Any, kind: type, origin: str) -> Any:
                 raise ValueError
             return tuple(sorted((str(k), v) for k, v in value.items()))
         result = kind(value)
-        if kind in (int, float) and result <= 0:
+        if kind in (int, float) and not 0 < result < math.inf:  # also refuses nan
             raise ValueError
         return result
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise UserError(
             f"{origin}: option {name}={value!r} is not a valid {kind.__name__}: "
             f"give a positive {kind.__name__}"

@@ -16,6 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from psbcli import run_psb
 
 from pysandbox import paths
 from pysandbox.audit.recorder import Recorder, record
@@ -88,6 +89,16 @@ def test_sinks_from_config_file(tmp_path: Path, psb_home: Path, monkeypatch) -> 
         "http://127.0.0.1:1/x?batch=0",
         "ftp://example/x",
         "[1, 2",
+        "http://[::1/x",
+        "syslog+udp://[::1:514",
+        "syslog+tcp://[zz]:5",
+        '[{"http": "http://[::1/x"}]',
+        "syslog+udp://127.0.0.1:0",
+        "http://127.0.0.1:99999/x",
+        "http://127.0.0.1:0/x",
+        '[{"syslog": "tcp://127.0.0.1:65536"}]',
+        '[{"http": "http://127.0.0.1:1/x", "batch": 1e999}]',
+        "http://127.0.0.1:1/x?timeout=nan",
     ],
 )
 def test_bad_sink_configuration_is_refused_before_anything_is_written(sinks: str, monkeypatch) -> None:
@@ -102,6 +113,80 @@ def test_bad_config_yaml_is_one_line(psb_home: Path) -> None:
     (psb_home / "config.yaml").write_text("audit: [sinks:\n")
     with pytest.raises(UserError, match=r"config\.yaml"):
         record("scan", target="img")
+
+
+def test_ports_must_be_1_to_65535_and_an_absent_port_keeps_its_default(monkeypatch) -> None:
+    from pysandbox.audit.sinks.config import configured_sinks
+
+    good = "syslog+udp://127.0.0.1,syslog+tcp://[::1]:65535,http://127.0.0.1/x,http://127.0.0.1:1/y"
+    monkeypatch.setenv("PYSANDBOX_AUDIT_SINKS", good)
+    assert [s.target for s in configured_sinks()] == [
+        "udp://127.0.0.1:514",
+        "tcp://[::1]:65535",
+        "http://127.0.0.1/x",
+        "http://127.0.0.1:1/y",
+    ]
+    for bad in ("syslog+udp://127.0.0.1:0", "http://127.0.0.1:65536/x"):
+        monkeypatch.setenv("PYSANDBOX_AUDIT_SINKS", bad)
+        with pytest.raises(UserError, match=r"port from 1 to 65535"):
+            configured_sinks()
+
+
+@pytest.mark.parametrize(
+    ("content", "named"),
+    [
+        (b"\xff\n", r"UTF-8"),
+        (b"audit:\n  sink:\n    - jsonl:/tmp/x.jsonl\n", r"audit: unknown key 'sink': accepted keys: sinks$"),
+        (b"audti:\n  sinks:\n    - jsonl:/tmp/x.jsonl\n", r"unknown key 'audti': accepted keys: audit$"),
+        (b"- audit\n", r"must be a mapping \(accepted keys: audit\)"),
+        (b"audit: [sinks]\n", r"audit: must be a mapping \(accepted keys: sinks\)"),
+        (b'audit: {sinks: ["syslog+udp://[::1:514"]}\n', r"audit\.sinks\[0\]: bad host"),
+    ],
+)
+def test_bad_config_file_names_the_file_and_the_fix(
+    psb_home: Path, content: bytes, named: str, monkeypatch
+) -> None:
+    monkeypatch.delenv("PYSANDBOX_AUDIT_SINKS", raising=False)
+    (psb_home / "config.yaml").write_bytes(content)
+    with pytest.raises(UserError, match=named) as err:
+        record("scan", target="img")
+    assert str(psb_home / "config.yaml") in str(err.value)
+    assert "\n" not in str(err.value)
+    assert not paths.audit_db().exists()
+
+
+def test_only_a_misspelt_key_is_refused_not_an_empty_section(psb_home: Path, monkeypatch) -> None:
+    monkeypatch.delenv("PYSANDBOX_AUDIT_SINKS", raising=False)
+    for content in (b"", b"# no sinks yet\n", b"audit:\n", b"audit:\n  sinks:\n"):
+        (psb_home / "config.yaml").write_bytes(content)
+        record("scan", target="img")
+    assert _stored_count() == 4
+    (psb_home / "config.yaml").write_bytes(b"audit:\n  sinks:\n  Sinks: [jsonl:/tmp/x.jsonl]\n")
+    with pytest.raises(UserError, match=r"unknown key 'Sinks'"):
+        record("scan", target="img")
+    assert _stored_count() == 4
+
+
+@pytest.mark.parametrize(
+    ("config", "env"),
+    [
+        (b"\xff\n", {}),
+        (b"audit:\n  sink:\n    - syslog+udp://127.0.0.1:514\n", {}),
+        (None, {"PYSANDBOX_AUDIT_SINKS": "http://[::1/x"}),
+        (None, {"PYSANDBOX_AUDIT_SINKS": "syslog+udp://127.0.0.1:0"}),
+    ],
+)
+def test_run_with_bad_sinks_exits_125_before_the_sandbox(
+    psb_home: Path, busybox_rootfs: Path, config: bytes | None, env: dict[str, str], monkeypatch
+) -> None:
+    monkeypatch.delenv("PYSANDBOX_AUDIT_SINKS", raising=False)
+    if config is not None:
+        (psb_home / "config.yaml").write_bytes(config)
+    proc = run_psb("run", "--rootfs", str(busybox_rootfs), "--", "/bin/true", env=env)
+    assert proc.returncode == 125, proc.stderr
+    assert proc.stderr.startswith("pysandbox: error: ") and proc.stderr.count("\n") == 1, proc.stderr
+    assert "config.yaml" in proc.stderr or "PYSANDBOX_AUDIT_SINKS" in proc.stderr
+    assert not paths.audit_db().exists()
 
 
 # -- rsyslog ------------------------------------------------------------------------------------
