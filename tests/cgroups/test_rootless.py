@@ -6,11 +6,12 @@ import json
 import os
 import subprocess
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
-from cgroups.delegation import run_setup
+from cgroups.delegation import run_setup, sandbox_home
 from pysandbox.sandbox.cgroups.v1 import v1_mounts
 
 pytestmark = pytest.mark.rootless
@@ -100,6 +101,24 @@ def test_no_delegation_fails_closed_with_the_fix(test_user: Any) -> None:
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("cannot enforce resource limits: ")
     assert "run `sudo pysandbox setup --delegate nobody`" in proc.stdout
+
+
+def test_no_delegation_run_offers_only_fixes_that_work(test_user: Any, busybox_rootfs: Path) -> None:
+    """`run --memory` as `nobody`: exit 125 with the same one-line fix with --allow-unsafe as
+    without, and the fix does not offer --allow-unsafe (it lifts no limit that cannot be enforced)."""
+    with sandbox_home(SimpleNamespace(uid=65534, gid=65534)) as home:
+        env = {"PATH": os.environ["PATH"], "PYSANDBOX_HOME": str(home), "LANG": "C.UTF-8"}
+        for extra in ([], ["--allow-unsafe"]):
+            argv = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", test_user.python, "-m",
+                    "pysandbox", "run", *extra, "--memory", "100m", "--rootfs", str(busybox_rootfs),
+                    "--", "true"]  # fmt: skip
+            proc = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=60, cwd="/")
+            assert proc.returncode == 125, proc.stderr
+            assert proc.stderr.startswith("pysandbox: error: cannot enforce resource limits: ")
+            assert proc.stderr.endswith(
+                ": run `sudo pysandbox setup --delegate nobody`, or run without --memory (limits.memory)\n"
+            )
+            assert proc.stderr.count("\n") == 1
 
 
 def test_setup_needs_root(test_user: Any) -> None:

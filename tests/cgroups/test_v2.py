@@ -49,6 +49,18 @@ def test_missing_controller_fails_closed(tmp_path: Path) -> None:
         cgroups.create("nocpu", Limits(cpus=1.0), backend=V2Backend(base, fs))
 
 
+def test_missing_controller_names_the_limit_to_go_without(tmp_path: Path) -> None:
+    """Only the limit that cannot be enforced is named as the way out; not --allow-unsafe, which
+    lifts no limit the sandbox cannot enforce."""
+    fs, base = tree(tmp_path, enabled="+memory +pids")
+    with pytest.raises(SandboxError) as raised:
+        cgroups.create("noio", Limits(memory=64 * MiB, io_weight=500), backend=V2Backend(base, fs))
+    message = str(raised.value)
+    assert message.startswith("cannot enforce resource limits: the io controller is not delegated to ")
+    assert message.endswith(", or run without limits.io_weight") and "--allow-unsafe" not in message
+    assert fs.children(base) == []
+
+
 def test_base_holding_processes_is_refused(tmp_path: Path) -> None:
     """v2's "no internal processes" rule: a base that runs processes itself cannot enable controllers."""
     fs, base = tree(tmp_path)

@@ -82,6 +82,45 @@ def test_runc_as_root_blocks_every_escape_attempt(attack_rootfs: Path, scratch: 
     assert outcomes(result.stdout) == dict.fromkeys(ATTACKS, "BLOCKED"), result.stdout
 
 
+def test_runc_as_root_runs_the_permissive_bundle(attack_rootfs: Path, scratch: Path) -> None:
+    """permissive shares the host's network from a user namespace, where no sysfs can be mounted:
+    the bundle binds the host's /sys read-only, submounts included, as `pysandbox run` does."""
+    bundle = scratch / "bundle"
+    export_bundle("permissive", attack_rootfs, bundle)
+    lines = compare(pysandbox_run("permissive", attack_rootfs, "--hostname", "pysandbox"), runc_run(bundle))
+    assert "sys 1" in lines and "id uid=0(root) gid=0(root)" in lines
+    mounts = scratch / "mounts"
+    export("--profile", "permissive", "--format", "oci", "--rootfs", str(attack_rootfs), "-o", str(mounts),
+           "--", "grep", " /sys", "/proc/self/mounts")  # fmt: skip
+    theirs = runc_run(mounts)
+    assert theirs.returncode == 0, theirs.stderr
+    masked = json.loads((mounts / "config.json").read_text())["linux"]["maskedPaths"]
+    fields = [line.split() for line in theirs.stdout.splitlines()]
+    options = [f[3].split(",") for f in fields if f[1] not in masked]
+    assert len(options) > 1, theirs.stdout  # the host's submounts (cgroup hierarchies) came along
+    assert all({"ro", "nosuid", "nodev", "noexec"} <= set(o) for o in options), theirs.stdout
+
+
+@pytest.mark.parametrize(
+    ("profile", "sys_mounts"),
+    [
+        ("strict", []),
+        ("default", [{"destination": "/sys", "type": "sysfs", "source": "sysfs",
+                      "options": ["nosuid", "noexec", "nodev", "ro"]}]),
+        ("permissive", [{"destination": "/sys", "type": "none", "source": "/sys",
+                         "options": ["rbind", "nosuid", "noexec", "nodev", "ro", "rro", "rnosuid", "rnoexec",
+                                     "rnodev"]}]),
+    ],
+)  # fmt: skip
+def test_sys_is_a_sysfs_unless_the_user_namespace_has_the_host_network(
+    profile: str, sys_mounts: list[dict[str, Any]]
+) -> None:
+    done = export("--profile", profile, "--format", "oci")
+    cfg = json.loads(done.stdout)
+    assert [m for m in cfg["mounts"] if m["destination"] == "/sys"] == sys_mounts
+    assert ("/sys is the host's, bound read-only" in done.stderr) == (profile == "permissive")
+
+
 def test_config_carries_the_profile(attack_rootfs: Path, scratch: Path) -> None:
     bundle = scratch / "bundle"
     done = export("--profile", "strict", "--format", "oci", "--rootfs", str(attack_rootfs), "-o", str(bundle))

@@ -208,7 +208,17 @@ def _mounts(profile: Profile, m: idmaps.IdMap | None, ledger: Ledger) -> list[di
             "options": ["nosuid", "noexec", "nodev", "mode=1777", f"size={DEV_SHM_SIZE}"],
         },
     ]
-    if fs.sys == "ro":
+    if _host_sys(profile):
+        # A user namespace may mount a sysfs only of a network namespace it owns: with the host's
+        # network, runc's sysfs mount fails (EPERM). The launcher then binds the host's /sys
+        # read-only, as does `runc spec --rootless`; the r* options make every submount so too.
+        opts = ["rbind", "nosuid", "noexec", "nodev", "ro", "rro", "rnosuid", "rnoexec", "rnodev"]
+        mounts.append({"destination": "/sys", "type": "none", "source": "/sys", "options": opts})
+        ledger.tell(
+            "with the host's network in a user namespace, /sys is the host's, bound read-only "
+            "(a fresh sysfs cannot be mounted there), as `pysandbox run` does"
+        )
+    elif fs.sys == "ro":
         mounts.append(
             {
                 "destination": "/sys",
@@ -231,6 +241,14 @@ def _mounts(profile: Profile, m: idmaps.IdMap | None, ledger: Ledger) -> list[di
     else:
         ledger.skip("filesystem.tmp_size")
     return mounts
+
+
+def _host_sys(profile: Profile) -> bool:
+    """/sys is a bind of the host's: a user namespace without a network namespace (see `_mounts`)."""
+    ns = profile.namespaces
+    own_net = ns.net and profile.network.mode != "host"
+    userns = ns.user and profile.idmap.mode != "host"
+    return profile.filesystem.sys == "ro" and userns and not own_net
 
 
 def _resources(profile: Profile, ledger: Ledger) -> dict[str, Any]:
@@ -285,7 +303,8 @@ def _upper(profile: Profile, ledger: Ledger) -> None:
 
 
 def _unsupported(profile: Profile, ledger: Ledger) -> None:
-    why = "a runtime config lists mounts but has no policy for them; this bundle binds no host path"
+    binds = "no host path but /sys (read-only)" if _host_sys(profile) else "no host path"
+    why = f"a runtime config lists mounts but has no policy for them; this bundle binds {binds}"
     no_mount_policy(
         profile,
         ledger,

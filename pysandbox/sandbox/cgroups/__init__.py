@@ -18,11 +18,24 @@ import os
 from pysandbox.policies.model import Limits
 from pysandbox.sandbox.cgroups.base import Cgroup, CgroupStats, leaf_name
 from pysandbox.sandbox.cgroups.detect import Backend, detect
-from pysandbox.sandbox.cgroups.plan import has_limits, make_plan
+from pysandbox.sandbox.cgroups.plan import Plan, has_limits, make_plan
 from pysandbox.sandbox.cgroups.stale import sweep
 from pysandbox.types import SandboxError
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the run path
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
 __all__ = ["Cgroup", "CgroupStats", "cleanup_stale", "create", "describe"]
+
+# per controller (Plan.controllers), the Plan fields of its limit and what sets that limit
+_LIMITS = {
+    "memory": (("memory", "memsw"), "--memory (limits.memory)"),
+    "cpu": (("cpu_quota_us", "cpu_period_us"), "--cpus (limits.cpus)"),
+    "cpuset": (("cpuset",), "--cpuset-cpus (limits.cpuset_cpus)"),
+    "pids": (("pids",), "--pids-limit (limits.pids)"),
+    "io": (("io_weight",), "limits.io_weight"),
+}
 
 
 def create(sandbox_id: str, limits: Limits, *, backend: Backend | None = None) -> Cgroup | None:
@@ -33,10 +46,13 @@ def create(sandbox_id: str, limits: Limits, *, backend: Backend | None = None) -
     leaf = leaf_name(sandbox_id)
     backend = backend or detect()
     if backend is None:
-        raise SandboxError(f"cannot enforce resource limits: no cgroup filesystem is mounted: {_fix()}")
+        raise SandboxError(
+            f"cannot enforce resource limits: no cgroup filesystem is mounted: {_fix(plan.controllers())}"
+        )
     reasons = backend.missing(plan)
     if reasons:
-        raise SandboxError(f"cannot enforce resource limits: {reasons[0]}: {_fix()}")
+        blocked = _blocked(backend, plan) or plan.controllers()
+        raise SandboxError(f"cannot enforce resource limits: {reasons[0]}: {_fix(blocked)}")
     return backend.create(leaf, plan)
 
 
@@ -65,16 +81,30 @@ def describe(stats: CgroupStats, limits: Limits) -> list[str]:
     return lines
 
 
-def _fix() -> str:
+def _blocked(backend: Backend, plan: Plan) -> list[str]:
+    """The controllers of the plan whose limit, alone, cannot be enforced."""
+    blocked = []
+    for controller in plan.controllers():
+        fields = _LIMITS[controller][0]
+        if backend.missing(Plan(**{name: getattr(plan, name) for name in fields})):
+            blocked.append(controller)
+    return blocked
+
+
+def _fix(blocked: Sequence[str]) -> str:
+    """How to get the limits, or how to go without them. Not --allow-unsafe: it does not lift a
+    limit the sandbox cannot enforce (it reaches no further than the CLI's overrides)."""
+    names = [_LIMITS[c][1] for c in blocked]
+    without = ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else "".join(names)
     if os.geteuid() == 0:
-        return "mount or enable that controller under /sys/fs/cgroup (or pass --allow-unsafe to go without)"
+        return f"mount or enable that controller under /sys/fs/cgroup, or run without {without}"
     import pwd
 
     try:
         user = pwd.getpwuid(os.geteuid()).pw_name
     except KeyError:
         user = str(os.geteuid())
-    return f"run `sudo pysandbox setup --delegate {user}` (or pass --allow-unsafe to run without limits)"
+    return f"run `sudo pysandbox setup --delegate {user}`, or run without {without}"
 
 
 def _count(n: int, one: str, many: str) -> str:
