@@ -47,6 +47,31 @@ def test_a_profile_cached_before_value_checks_is_checked_again(tmp_path: Path) -
         load_profile(str(path))
 
 
+def test_a_contradictory_profile_cached_before_its_check_is_refused_by_run(
+    tmp_path: Path, psb: list[str], busybox_rootfs: Path
+) -> None:
+    """A cache entry written while validate still passed namespaces.net: false with network.mode:
+    none would run on the host's network: run refuses it itself."""
+    from pysandbox import __version__, fastjson
+    from pysandbox.policies import loader
+
+    path = tmp_path / "p.yaml"
+    path.write_text("name: p\nnamespaces: {net: false}\nnetwork: {mode: none}\n")
+    st = path.stat()
+    real = os.path.realpath(path)
+    identity = [__version__, loader._CACHE_FORMAT, real, st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns,
+                st.st_ctime_ns]  # fmt: skip
+    cached = load_profile("permissive").to_dict()
+    cached.update(name="p", network={**cached["network"], "mode": "none"})
+    cache = loader._cache_file(real)
+    os.makedirs(os.path.dirname(cache), exist_ok=True)
+    Path(cache).write_text(fastjson.dumps({"source": identity, "profile": cached}))
+    run = subprocess.run([*psb, "run", "--rootfs", str(busybox_rootfs), "--profile", str(path), "--", "true"],
+                         capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert run.returncode == 125 and run.stderr.count("\n") == 1, run.stderr
+    assert run.stderr.startswith("pysandbox: error: profile 'p': namespaces.net: false (the host's network)")
+
+
 def test_sizes_parse() -> None:
     assert parse_size("64m") == 64 << 20
     assert parse_size("1G") == 1 << 30
@@ -118,6 +143,20 @@ BAD_VALUES = [
     ("rlimits: [{name: nofile, soft: -2, hard: 5}]", "rlimits.0.soft: -2 is out of range"),
     ("rlimits: [{name: core, soft: 0, hard: 0}, {name: CORE, soft: 1, hard: 1}]",
      "rlimits.1.name: 'CORE' is set twice"),
+    # namespaces the other fields contradict: the host's network under mode none or slirp, an own
+    # netns with not even lo up under mode host, a hostname never set in the host's UTS namespace
+    ("namespaces: {net: false}\nnetwork: {mode: none}",
+     "namespaces.net: false (the host's network) contradicts network.mode: none, which is a network "
+     "namespace of the sandbox's own: set namespaces.net: true, or network.mode: host"),
+    ("namespaces: {net: false}\nnetwork: {mode: slirp}",
+     "namespaces.net: false (the host's network) contradicts network.mode: slirp"),
+    ("network: {mode: host}", "network.mode: host needs namespaces.net: false"),
+    ("namespaces: {net: true}\nnetwork: {mode: host}",
+     "network.mode: host needs namespaces.net: false (true, the default, is a network namespace of the "
+     "sandbox's own, with no network at all): set namespaces: {net: false}, or network.mode: none"),
+    ("namespaces: {uts: false}\nhostname: box",
+     "hostname: 'box' cannot be set with namespaces.uts: false (the sandbox shares the host's hostname): "
+     "remove hostname, or set namespaces.uts: true"),
 ]  # fmt: skip
 
 

@@ -13,8 +13,9 @@ from pysandbox import __version__, fastjson, paths
 from pysandbox.policies.model import Profile, from_dict
 from pysandbox.types import UserError
 
-# 2: values checked too (validate.value_errors): a profile cached before is validated again
-_CACHE_FORMAT = 2
+# 2: values checked too (validate.value_errors); 3: contradictions (overrides.conflicts). A profile
+# cached by an older build is validated again.
+_CACHE_FORMAT = 3
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the run path
 if TYPE_CHECKING:

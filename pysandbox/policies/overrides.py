@@ -129,6 +129,30 @@ def check_hostname(name: str, what: str = "--hostname") -> str:
     return name
 
 
+def conflicts(p: Profile) -> list[str]:
+    """`path: problem: fix` for namespace settings the profile's other fields contradict (run would
+    otherwise apply one of the two silently: the host's network under mode none, say)."""
+    out = []
+    mode = p.network.mode
+    if not p.namespaces.net and mode != "host":
+        out.append(
+            f"namespaces.net: false (the host's network) contradicts network.mode: {mode}, which is a "
+            "network namespace of the sandbox's own: set namespaces.net: true, or network.mode: host"
+        )
+    elif p.namespaces.net and mode == "host":
+        out.append(
+            "network.mode: host needs namespaces.net: false (true, the default, is a network namespace "
+            "of the sandbox's own, with no network at all): set namespaces: {net: false}, or "
+            "network.mode: none"
+        )
+    if p.hostname is not None and not p.namespaces.uts:
+        out.append(
+            f"hostname: {p.hostname!r} cannot be set with namespaces.uts: false (the sandbox shares the "
+            "host's hostname): remove hostname, or set namespaces.uts: true"
+        )
+    return out
+
+
 def _is_label(label: str) -> bool:
     return (
         0 < len(label) <= 63
@@ -192,6 +216,7 @@ def apply(profile: Profile, req: Requested, allow_unsafe: bool = False) -> tuple
         b.change("--user", "user.gid", gid, unsafe=gid == 0 and p.gid != 0)
     if req.hostname is not None:
         b.change("--hostname", "hostname", req.hostname, unsafe=False)
+        b.change("--hostname", "namespaces.uts", True, unsafe=False)  # in the host's, it would be ignored
     if network is not None:
         _network(b, *network)
     if req.userns is not None:
@@ -235,8 +260,9 @@ def _parse_network(text: str) -> tuple[str, dict[str, bool]]:
 def _network(b: _Builder, mode: str, options: dict[str, bool]) -> None:
     looser = NETWORK_ORDER[mode] > NETWORK_ORDER[b.profile.network.mode]
     b.change("--network", "network.mode", mode, unsafe=looser)
-    if mode == "host":
-        b.change("--network", "namespaces.net", False, unsafe=True)
+    # docker's semantics: none and slirp are a network namespace of the sandbox's own (even when the
+    # profile shares the host's: tightening), host is the host's (no namespace of its own)
+    b.change("--network", "namespaces.net", mode != "host", unsafe=mode == "host")
     if "allow_host_loopback" in options:
         allow = options["allow_host_loopback"]
         b.change("--network", "network.allow_host_loopback", allow, unsafe=allow)

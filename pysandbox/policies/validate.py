@@ -124,7 +124,10 @@ _CPU_LIST = re.compile(r"[0-9]+(-[0-9]+)?(,[0-9]+(-[0-9]+)?)*")
 
 def value_errors(p: Profile, local: bool = True) -> list[str]:
     """`path: problem: fix` for every value `run` would refuse or not apply as written."""
-    return [*_ids(p), *_hostname(p), *_paths(p), *_seccomp(p, local), *_limits(p), *_rlimits(p)]
+    from pysandbox.policies.overrides import conflicts
+
+    return [*_ids(p), *_hostname(p), *conflicts(p), *_paths(p), *_seccomp(p, local), *_limits(p),
+            *_rlimits(p)]  # fmt: skip
 
 
 def _hostname(p: Profile) -> Iterator[str]:

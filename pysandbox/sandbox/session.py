@@ -280,6 +280,9 @@ class Session:
 
 def _check_spec(spec: RunSpec, is_root: bool, userns: bool) -> None:
     ns = spec.profile.namespaces
+    conflicts = ov.conflicts(spec.profile)  # a profile cached, or built, before validate refused these
+    if conflicts:
+        raise SandboxError(f"profile {spec.profile.name!r}: {conflicts[0]}")
     if not userns and not is_root:
         raise SandboxError("running without a user namespace needs root: drop --userns=host or run as root")
     if not ns.mount and (spec.layers or spec.volumes or spec.tmpfs):

@@ -17,7 +17,6 @@ name: everything
 namespaces: {uts: false, cgroup: false}
 idmap: {mode: auto, size: 4096}
 user: {uid: 1000, gid: 1000, additional_gids: [10]}
-hostname: box
 capabilities: {keep: [CHOWN]}
 seccomp: {profile: default}
 no_new_privs: true

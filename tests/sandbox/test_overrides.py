@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -12,6 +14,8 @@ from pysandbox.policies.loader import load_profile
 from pysandbox.policies.overrides import Requested, apply
 from pysandbox.sandbox.spec import Volume, parse_size, parse_tmpfs, parse_user, parse_volume
 from pysandbox.types import SandboxError
+
+from .conftest import Psb, one_line_error
 
 SECCOMP_FILE = Path(capabilities.__file__).parent / "seccomp" / "default.json"
 
@@ -163,3 +167,49 @@ def test_lifting_a_limit_is_unsafe() -> None:
 def test_cap_add_all() -> None:
     profile, _ = apply(load_profile("strict"), Requested(cap_add=("all",)), allow_unsafe=True)
     assert set(profile.capabilities.keep) == set(capabilities.NAMES)
+
+
+def test_network_mode_carries_its_namespace() -> None:
+    """docker's semantics: none and slirp are a network namespace of the sandbox's own, even on a
+    profile that shares the host's (tightening); host is no namespace of its own (loosening)."""
+    permissive = load_profile("permissive")
+    assert not permissive.namespaces.net and permissive.network.mode == "host"
+    for mode in ("none", "slirp"):
+        profile, overrides = apply(permissive, Requested(network=mode))
+        assert profile.namespaces.net and profile.network.mode == mode
+        assert [(o.field, o.unsafe) for o in overrides] == [
+            ("network.mode", False),
+            ("namespaces.net", False),
+        ]
+    profile, overrides = apply(load_profile("default"), Requested(network="host"), allow_unsafe=True)
+    assert not profile.namespaces.net and profile.network.mode == "host"
+    assert [(o.field, o.unsafe) for o in overrides] == [("network.mode", True), ("namespaces.net", True)]
+
+
+def test_network_none_gives_permissive_its_own_netns(psb_mode: Psb) -> None:
+    """`--network none` on a profile with namespaces.net: false ran on the host's network (slirp:
+    tests/security/test_network.py, which has the delegation rootless slirp needs)."""
+    done = psb_mode.run("--profile", "permissive", "--network", "none", "--rootfs", str(psb_mode.rootfs),
+                        "--", "sh", "-c", "ip -o link | cut -d: -f2; readlink /proc/self/ns/net")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    *links, netns = done.stdout.split()
+    assert links == ["lo"] and netns != os.readlink("/proc/self/ns/net")
+
+
+def test_hostname_flag_gives_its_own_uts_namespace(psb_mode: Psb, profile_file: Any) -> None:
+    """`--hostname` on a profile sharing the host's UTS namespace was ignored (the host's name shown)."""
+    shared = profile_file("name: shared-uts\nnamespaces: {uts: false}\n")
+    profile, overrides = apply(load_profile(str(shared)), Requested(hostname="box"))
+    assert profile.namespaces.uts and not any(o.unsafe for o in overrides)
+    done = psb_mode.run("--profile", str(shared), "--hostname", "box", "--rootfs", str(psb_mode.rootfs),
+                        "--", "hostname")  # fmt: skip
+    assert (done.returncode, done.stdout) == (0, "box\n"), done.stderr
+
+
+def test_a_contradictory_profile_is_refused_by_run(psb_mode: Psb, profile_file: Any) -> None:
+    host_ns = profile_file("name: hostns\nnamespaces: {net: false}\nnetwork: {mode: none}\n")
+    done = psb_mode.run("--profile", str(host_ns), "--rootfs", str(psb_mode.rootfs), "--", "true")
+    assert done.returncode == 125
+    assert "namespaces.net: false (the host's network) contradicts network.mode: none" in one_line_error(
+        done.stderr
+    )

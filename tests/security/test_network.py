@@ -71,7 +71,8 @@ def run_in_test_netns(request: pytest.FixtureRequest, busybox_rootfs: Path) -> R
     return run
 
 
-@pytest.mark.parametrize("profile", ["default", "strict"])
+# permissive shares the host's network namespace: --network none gives it one of its own
+@pytest.mark.parametrize("profile", ["default", "strict", "permissive"])
 def test_egress_blocked_under_none(run_in_test_netns: Run, profile: str) -> None:
     out = run_in_test_netns("--profile", profile, "--network", "none", "--", "sh", "-c", PROBE)
     assert out["status"] == 0, out["err"]
@@ -89,10 +90,16 @@ def test_none_shows_only_loopback(run_in_test_netns: Run) -> None:
     assert names == ["lo"]
 
 
-def test_slirp_reaches_outside_but_not_host_loopback(run_in_test_netns: Run) -> None:
+# permissive shares the host's network namespace: --network slirp (tightening it) gives it its own
+@pytest.mark.parametrize(
+    "profile", [("--allow-unsafe",), ("--profile", "permissive")], ids=["default", "permissive"]
+)
+def test_slirp_reaches_outside_but_not_host_loopback(
+    run_in_test_netns: Run, profile: tuple[str, ...]
+) -> None:
     """The control for the tests above (the probe does detect a reachable server), and slirp's
     own promise: the host's loopback stays out of reach through 10.0.2.2."""
-    out = run_in_test_netns("--allow-unsafe", "--network", "slirp", "--", "sh", "-c", PROBE)
+    out = run_in_test_netns(*profile, "--network", "slirp", "--", "sh", "-c", PROBE)
     assert out["status"] == 0, out["err"]
     results = out["results"]
     assert results[OUTSIDE].startswith("connected hello")
