@@ -72,6 +72,7 @@ class Session:
         self.denials: list[Any] = []
         self.findings: dict[str, Any] = {}
         self.keep_dir: str | None = None
+        self.unenforced: tuple[str, ...] = ()  # limits left out (--allow-unsafe): `LIMIT: reason`
         self.observe = False
         self.prepared: Any = None
 
@@ -110,7 +111,11 @@ class Session:
                 from pysandbox.sandbox import cgroups
 
                 cgroups.cleanup_stale()
-                self.cg = cgroups.create(sandbox_id, profile.limits)
+                unenforced: list[str] | None = [] if spec.allow_unsafe else None
+                self.cg = cgroups.create(sandbox_id, profile.limits, unenforced=unenforced)
+                self.unenforced = tuple(unenforced or ())
+                for limit in self.unenforced:
+                    self.on_warning(f"{limit}: not enforced (allowed by --allow-unsafe)")
             # denial observation hands a socket made here to the workload: not through the server
             server = self.server if not prepared.observing else None
             # the first child moves itself into the cgroup, unless the fork server forks it
@@ -255,7 +260,7 @@ class Session:
         self.lease.write_state(profile=spec.profile.name, command=list(self.argv), rootfs=spec.rootfs,
                                image=spec.image)  # fmt: skip
         if self.rec is not None:
-            _record_create(self.rec, spec, self.argv, self.overrides, self.findings)
+            _record_create(self.rec, spec, self.argv, self.overrides, self.findings, self.unenforced)
 
     def _release(self, record: bool) -> None:
         """Everything this sandbox holds, in order; record=False: the events not yet committed are
@@ -443,7 +448,12 @@ def _fs_plan(spec: RunSpec, m: idmap.IdMap | None, userns: bool) -> FsPlan:
 
 
 def _record_create(
-    rec: Any, spec: RunSpec, argv: tuple[str, ...], overrides: Sequence[ov.Override], findings: dict[str, Any]
+    rec: Any,
+    spec: RunSpec,
+    argv: tuple[str, ...],
+    overrides: Sequence[ov.Override],
+    findings: dict[str, Any],
+    unenforced: Sequence[str] = (),
 ) -> None:
     rec.event(
         "create",
@@ -456,6 +466,8 @@ def _record_create(
     for o in overrides:
         if o.unsafe:
             rec.event("policy_override", rule="unsafe-override", flag=o.flag, message=o.describe())
+    for limit in unenforced:
+        rec.event("policy_override", rule="limit-unenforced", flag="--allow-unsafe", message=limit)
     for volume in spec.volumes:
         finding = findings.get(volume.spec)
         rec.event(

@@ -103,22 +103,35 @@ def test_no_delegation_fails_closed_with_the_fix(test_user: Any) -> None:
     assert "run `sudo pysandbox setup --delegate nobody`" in proc.stdout
 
 
-def test_no_delegation_run_offers_only_fixes_that_work(test_user: Any, busybox_rootfs: Path) -> None:
-    """`run --memory` as `nobody`: exit 125 with the same one-line fix with --allow-unsafe as
-    without, and the fix does not offer --allow-unsafe (it lifts no limit that cannot be enforced)."""
+def test_no_delegation_fails_closed_unless_allow_unsafe(test_user: Any, busybox_rootfs: Path) -> None:
+    """`run --memory` as `nobody`, who has no cgroup of its own: exit 125 with the fixes; with
+    --allow-unsafe it runs without the limit, says so in one line and records a policy_override."""
     with sandbox_home(SimpleNamespace(uid=65534, gid=65534)) as home:
         env = {"PATH": os.environ["PATH"], "PYSANDBOX_HOME": str(home), "LANG": "C.UTF-8"}
-        for extra in ([], ["--allow-unsafe"]):
+
+        def run(*args: str) -> subprocess.CompletedProcess[str]:
             argv = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", test_user.python, "-m",
-                    "pysandbox", "run", *extra, "--memory", "100m", "--rootfs", str(busybox_rootfs),
-                    "--", "true"]  # fmt: skip
-            proc = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=60, cwd="/")
-            assert proc.returncode == 125, proc.stderr
-            assert proc.stderr.startswith("pysandbox: error: cannot enforce resource limits: ")
-            assert proc.stderr.endswith(
-                ": run `sudo pysandbox setup --delegate nobody`, or run without --memory (limits.memory)\n"
-            )
-            assert proc.stderr.count("\n") == 1
+                    "pysandbox", *args]  # fmt: skip
+            return subprocess.run(argv, env=env, capture_output=True, text=True, timeout=60, cwd="/")
+
+        limit = ["--memory", "100m", "--rootfs", str(busybox_rootfs), "--", "true"]
+        proc = run("run", *limit)
+        assert proc.returncode == 125 and proc.stderr.count("\n") == 1, proc.stderr
+        assert proc.stderr.startswith("pysandbox: error: cannot enforce resource limits: ")
+        assert proc.stderr.endswith(
+            ": run `sudo pysandbox setup --delegate nobody`, or run without --memory (limits.memory), "
+            "or pass --allow-unsafe to go without (audited)\n"
+        )
+        proc = run("run", "--allow-unsafe", *limit)
+        assert proc.returncode == 0, proc.stderr
+        warnings = [line for line in proc.stderr.splitlines() if line.startswith("pysandbox: warning: ")]
+        assert len(warnings) == 1 and warnings[0].startswith("pysandbox: warning: --memory (limits.memory): ")
+        assert warnings[0].endswith(": not enforced (allowed by --allow-unsafe)")
+        log = run("audit", "log", "--type", "policy_override", "--format", "json")
+        assert log.returncode == 0, log.stderr
+        (event,) = json.loads(log.stdout)
+        assert event["rule"] == "limit-unenforced"
+        assert event["message"].startswith("--memory (limits.memory): ")
 
 
 def test_setup_needs_root(test_user: Any) -> None:

@@ -50,15 +50,27 @@ def test_missing_controller_fails_closed(tmp_path: Path) -> None:
 
 
 def test_missing_controller_names_the_limit_to_go_without(tmp_path: Path) -> None:
-    """Only the limit that cannot be enforced is named as the way out; not --allow-unsafe, which
-    lifts no limit the sandbox cannot enforce."""
+    """Only the limit that cannot be enforced is named as the way out; with --allow-unsafe
+    (unenforced) the cgroup is made with the other limits and the one left out is reported."""
     fs, base = tree(tmp_path, enabled="+memory +pids")
     with pytest.raises(SandboxError) as raised:
         cgroups.create("noio", Limits(memory=64 * MiB, io_weight=500), backend=V2Backend(base, fs))
     message = str(raised.value)
     assert message.startswith("cannot enforce resource limits: the io controller is not delegated to ")
-    assert message.endswith(", or run without limits.io_weight") and "--allow-unsafe" not in message
+    fix = ", or run without limits.io_weight, or pass --allow-unsafe to go without (audited)"
+    assert message.endswith(fix)
     assert fs.children(base) == []
+    unenforced: list[str] = []
+    cg = cgroups.create("noio", Limits(memory=64 * MiB, io_weight=500), backend=V2Backend(base, fs),
+                        unenforced=unenforced)  # fmt: skip
+    assert cg is not None
+    try:
+        (left_out,) = unenforced
+        assert left_out.startswith("limits.io_weight: the io controller is not delegated to ")
+        assert Path(cg.path, "memory.max").read_text().strip() == str(64 * MiB)
+    finally:
+        cg.remove()
+    assert cgroups.create("onlyio", Limits(io_weight=500), backend=V2Backend(base, fs), unenforced=[]) is None
 
 
 def test_base_holding_processes_is_refused(tmp_path: Path) -> None:

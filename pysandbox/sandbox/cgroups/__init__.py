@@ -1,7 +1,8 @@
 """cgroup limits for a sandbox: one interface, a v1 and a v2 backend chosen at runtime.
 
 Interface used by the launcher (parent side):
-  create(sandbox_id, limits) -> Cgroup | None   None when the profile sets no limit
+  create(sandbox_id, limits, unenforced=None) -> Cgroup | None   None when no limit is set (or,
+      with unenforced, none can be enforced)
   Cgroup.add(pid)        before the sandbox's init forks, so every descendant is inside
   Cgroup.open_self_join() -> fds | None   for the forked child to move itself in (much faster
       under v1); None: use add
@@ -16,6 +17,7 @@ from __future__ import annotations
 import os
 
 from pysandbox.policies.model import Limits
+from pysandbox.record import replace
 from pysandbox.sandbox.cgroups.base import Cgroup, CgroupStats, leaf_name
 from pysandbox.sandbox.cgroups.detect import Backend, detect
 from pysandbox.sandbox.cgroups.plan import Plan, has_limits, make_plan
@@ -38,22 +40,41 @@ _LIMITS = {
 }
 
 
-def create(sandbox_id: str, limits: Limits, *, backend: Backend | None = None) -> Cgroup | None:
-    """The sandbox's cgroup with every limit applied; raises SandboxError when one cannot be."""
+def create(
+    sandbox_id: str, limits: Limits, *, backend: Backend | None = None, unenforced: list[str] | None = None
+) -> Cgroup | None:
+    """The sandbox's cgroup with every limit applied; raises SandboxError when one cannot be.
+    unenforced: the caller goes without a limit that cannot be enforced (--allow-unsafe): each one
+    left out is appended to it, as `LIMIT: reason`, instead."""
     if not has_limits(limits):
         return None
     plan = make_plan(limits)
     leaf = leaf_name(sandbox_id)
     backend = backend or detect()
     if backend is None:
-        raise SandboxError(
-            f"cannot enforce resource limits: no cgroup filesystem is mounted: {_fix(plan.controllers())}"
-        )
+        reason = "no cgroup filesystem is mounted"
+        _refuse(plan.controllers(), reason, unenforced)
+        return None
     reasons = backend.missing(plan)
     if reasons:
-        blocked = _blocked(backend, plan) or plan.controllers()
-        raise SandboxError(f"cannot enforce resource limits: {reasons[0]}: {_fix(blocked)}")
+        blocked = _blocked(backend, plan) or list(plan.controllers())
+        _refuse(blocked, reasons[0], unenforced)
+        plan = _without(plan, blocked)
+        if not plan.controllers() or backend.missing(plan):
+            return None
     return backend.create(leaf, plan)
+
+
+def _refuse(blocked: Sequence[str], reason: str, unenforced: list[str] | None) -> None:
+    if unenforced is None:
+        raise SandboxError(f"cannot enforce resource limits: {reason}: {_fix(blocked)}")
+    unenforced.extend(f"{_LIMITS[c][1]}: {reason}" for c in blocked)
+
+
+def _without(plan: Plan, blocked: Sequence[str]) -> Plan:
+    bare = Plan()
+    result: Plan = replace(plan, **{name: getattr(bare, name) for c in blocked for name in _LIMITS[c][0]})
+    return result
 
 
 def cleanup_stale(*, backend: Backend | None = None) -> list[str]:
@@ -92,19 +113,19 @@ def _blocked(backend: Backend, plan: Plan) -> list[str]:
 
 
 def _fix(blocked: Sequence[str]) -> str:
-    """How to get the limits, or how to go without them. Not --allow-unsafe: it does not lift a
-    limit the sandbox cannot enforce (it reaches no further than the CLI's overrides)."""
+    """How to get the limits, or how to go without them."""
     names = [_LIMITS[c][1] for c in blocked]
     without = ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else "".join(names)
+    also = f"or run without {without}, or pass --allow-unsafe to go without (audited)"
     if os.geteuid() == 0:
-        return f"mount or enable that controller under /sys/fs/cgroup, or run without {without}"
+        return f"mount or enable that controller under /sys/fs/cgroup, {also}"
     import pwd
 
     try:
         user = pwd.getpwuid(os.geteuid()).pw_name
     except KeyError:
         user = str(os.geteuid())
-    return f"run `sudo pysandbox setup --delegate {user}`, or run without {without}"
+    return f"run `sudo pysandbox setup --delegate {user}`, {also}"
 
 
 def _count(n: int, one: str, many: str) -> str:
