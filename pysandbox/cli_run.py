@@ -15,6 +15,10 @@ import sys
 
 from pysandbox.types import EXIT_RUN_FAILURE, UserError
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the run path
+if TYPE_CHECKING:
+    from pysandbox.sandbox.api import Sandbox
+
 USAGE = "usage: pysandbox run [OPTIONS] [IMAGE] [--] [CMD...]"
 
 HELP = f"""{USAGE}
@@ -298,14 +302,36 @@ def _run(opts: Options) -> int:
         _say("warning", f"profile {box.profile.name!r}: {', '.join(missing)} not enforced yet by this build")
     result = box.run(opts.command)
     if result.error is not None:
-        cmd = opts.command[0] if opts.command else "command"
-        fix = "check the name and PATH" if result.status == 127 else "check its permissions and format"
-        _say("error", f"cannot execute {cmd!r} in the sandbox: {result.error}: {fix}")
+        _say("error", f"cannot execute {_argv0(box, opts.command)!r} in the sandbox: {result.error}: "
+                      f"{_exec_fix(result.status, result.error)}")  # fmt: skip
     for note in result.notes:
         _say("warning", note)
     if result.kept:
         _say("info", f"kept the sandbox's changes in {result.kept}")
     return result.status
+
+
+def _argv0(box: Sandbox, command: list[str]) -> str:
+    """The program PID 1 tried to execute: the command as the Sandbox resolved it (ENTRYPOINT, CMD)."""
+    try:
+        img = None
+        if box.image:
+            from pysandbox.images import runtime
+
+            img = runtime.open_for_run(box.image)
+        return str(box.command(command, img)[0])
+    except UserError:  # the image went away meanwhile, say
+        return command[0] if command else "the command"
+
+
+def _exec_fix(status: int, error: str) -> str:
+    import errno
+
+    if status == 127:
+        return "check the name and PATH"
+    if error == os.strerror(errno.E2BIG):
+        return "its arguments and environment are over the kernel's limit: pass the data in a file or stdin"
+    return "check its permissions and format"
 
 
 if __name__ == "__main__":

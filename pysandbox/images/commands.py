@@ -54,6 +54,7 @@ def import_image(
     with make_progress(quiet) as progress:
         rec = store.import_path(path, tag, progress, platform)
     _audit_import(rec, str(path))
+    _warn_if_unrunnable(store, rec)
     return _done_line(rec)
 
 
@@ -66,7 +67,17 @@ def pull_image(
     with make_progress(quiet) as progress:
         rec = pull(store, ref, progress, insecure=insecure, platform=platform)
     _audit_import(rec, ref)
+    _warn_if_unrunnable(store, rec)
     return _done_line(rec)
+
+
+def _warn_if_unrunnable(store: Store, rec: ImageRecord) -> None:
+    """A config that run refuses (fields of the wrong type) is kept, as `docker load` keeps it:
+    scan must be able to examine a hostile image. The importer is told now, not at run."""
+    try:
+        image_config(store.config_of(rec))
+    except UserError as exc:
+        print(f"pysandbox: warning: {exc} (imported for scan; run will refuse it)", file=sys.stderr)
 
 
 def _audit_import(rec: ImageRecord, source: str) -> None:

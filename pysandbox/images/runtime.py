@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import posixpath
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -63,32 +64,90 @@ class RunImage:
     chain_ids: tuple[str, ...] = ()  # bottom first; what use_image() holds
 
 
-def _strs(value: Any) -> tuple[str, ...]:
+# The Dockerfile instruction that writes each field: the fix a refusal names.
+_INSTRUCTION = {
+    "Entrypoint": "ENTRYPOINT",
+    "Cmd": "CMD",
+    "Env": "ENV",
+    "WorkingDir": "WORKDIR",
+    "User": "USER",
+}
+
+
+def _bad(field: str, problem: str) -> UserError:
+    fix = f"rebuild it with a valid {_INSTRUCTION[field]}"
+    return UserError(f"config field {field} {problem}: the image is malformed: {fix}")
+
+
+def _shown(value: Any) -> str:
+    text = json.dumps(value, default=repr)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _string(field: str, value: Any) -> str:
+    if not isinstance(value, str):
+        raise _bad(field, f"is {_shown(value)}, not a string")
+    if "\0" in value:  # execve, chdir and the setup channel all end a string at NUL
+        raise _bad(field, f"{_shown(value)} holds a NUL byte")
+    return value
+
+
+def _strs(field: str, value: Any) -> tuple[str, ...]:
+    """null, a string (Docker's strslice takes one for a one-element list) or a list of strings."""
     if value is None:
         return ()
-    if isinstance(value, str):  # tolerated: some tools write a string for a one-element list
-        return (value,)
-    if isinstance(value, list):
-        return tuple(str(v) for v in value)
-    return ()
+    if isinstance(value, str):
+        return (_string(field, value),)
+    if not isinstance(value, list):
+        raise _bad(field, f"is {_shown(value)}, not a list of strings")
+    for item in value:
+        if not isinstance(item, str):
+            raise _bad(field, f"holds {_shown(item)}, not a string")
+    return tuple(_string(field, item) for item in value)
+
+
+def _env(value: Any) -> tuple[str, ...]:
+    """KEY=VALUE strings; runc refuses an entry without '=' or with an empty KEY, and so do we."""
+    if value is not None and not isinstance(value, list):
+        raise _bad("Env", f"is {_shown(value)}, not a list of KEY=VALUE strings")
+    env = _strs("Env", value)
+    for item in env:
+        key, eq, _ = item.partition("=")
+        if not key or not eq:
+            raise _bad("Env", f"holds {_shown(item)}, not KEY=VALUE")
+    return env
+
+
+def _workdir(value: Any) -> str | None:
+    """Absolute and clean, as Docker makes it: a relative WorkingDir is taken from "/" (the builder
+    resolves WORKDIR against the previous one, "/" at first), and ".." stops at "/"."""
+    if value is None or value == "":
+        return None
+    path = _string("WorkingDir", value)
+    return "/" + posixpath.normpath("/" + path).lstrip("/")
 
 
 def image_config(config: dict[str, Any]) -> ImageConfig:
-    """The runtime part of an image config JSON (its "config" object)."""
+    """The runtime part of an image config JSON (its "config" object).
+
+    A field of the wrong type is refused (UserError naming it), never coerced: a number for
+    WorkingDir would reach PID 1, where os.chdir/os.stat take an int as a file descriptor."""
     c = config.get("config") or {}
     if not isinstance(c, dict):
         c = {}
     labels = c.get("Labels") or {}
     ports = c.get("ExposedPorts") or {}
+    user = _string("User", c["User"]) if c.get("User") is not None else None
+    stop = c.get("StopSignal")
     return ImageConfig(
-        entrypoint=_strs(c.get("Entrypoint")),
-        cmd=_strs(c.get("Cmd")),
-        env=_strs(c.get("Env")),
-        workdir=c.get("WorkingDir") or None,
-        user=c.get("User") or None,
+        entrypoint=_strs("Entrypoint", c.get("Entrypoint")),
+        cmd=_strs("Cmd", c.get("Cmd")),
+        env=_env(c.get("Env")),
+        workdir=_workdir(c.get("WorkingDir")),
+        user=user or None,
         labels={str(k): str(v) for k, v in labels.items()} if isinstance(labels, dict) else {},
         exposed_ports=tuple(sorted(str(p) for p in ports)) if isinstance(ports, dict) else (),
-        stop_signal=c.get("StopSignal") or None,
+        stop_signal=stop if isinstance(stop, str) and stop else None,
     )
 
 
@@ -109,13 +168,17 @@ def open_for_run(ref: str) -> RunImage:
                     f"image {ref!r}: layer {lay.chain_id[7:19]} is missing: pull or import it again"
                 )
             lowers.append(layout.layer_rootfs(lay.chain_id))
+        try:
+            cfg = image_config(config)
+        except UserError as exc:
+            raise UserError(f"image {ref!r}: {exc}") from None
     except UserError as exc:
         raise UserError(str(exc), EXIT_RUN_FAILURE) from None
     return RunImage(
         ref=ref,
         image_id=rec.id,
         lowerdirs=tuple(lowers),
-        config=image_config(config),
+        config=cfg,
         chain_ids=tuple(lay.chain_id for lay in rec.layers),
     )
 

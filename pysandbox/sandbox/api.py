@@ -145,6 +145,8 @@ class Sandbox:
             self.env = tuple(env.items())
         else:
             self.env = tuple(parse_env(list(env), os.environ))
+        if workdir is not None and not isinstance(workdir, str):
+            raise SandboxError(f"workdir={workdir!r}: give the working directory as an absolute path string")
         if workdir is not None and not workdir.startswith("/"):
             fixed = "/" + workdir.lstrip("./")
             raise SandboxError(f"working directory {workdir!r} must be absolute: write it as {fixed}")
@@ -191,7 +193,7 @@ class Sandbox:
             env = tuple(_image_env(img.config.env)) + env
             workdir = workdir or img.config.workdir
             if img.config.user and not self.user_given:
-                profile = _image_user(profile, img.config.user, lowerdirs)
+                profile = _image_user(profile, img.config.user, lowerdirs, self.image)
         command = self.command(argv, img) if argv is not None else ()
         volumes = tuple(_named(v) for v in self.volumes)
         return RunSpec(
@@ -347,32 +349,48 @@ def _image_env(items: Iterable[str]) -> list[tuple[str, str]]:
     return out
 
 
-def _image_user(profile: Profile, user: str, layers: tuple[str, ...]) -> Profile:
-    """The image's USER, unless it would make a non-root profile run as root."""
+def _image_user(profile: Profile, user: str, layers: tuple[str, ...], image: str) -> Profile:
+    """The image's USER, unless it would make a non-root profile run as root (user or group)."""
+    from pysandbox.images.layerfs import LayerReadError
+
+    try:
+        uid, gid = _image_ids(user, layers, image)
+    except LayerReadError as exc:
+        raise SandboxError(
+            f"image {image!r}: cannot look up its USER {user!r} safely: {exc}: pass --user UID[:GID]"
+        ) from None
+    if uid == 0 and profile.user.uid != 0:
+        return profile  # the profile's non-root user is policy; the image cannot undo it
+    if gid == 0 and profile.user.gid != 0:
+        gid = profile.user.gid  # nor its non-root group (as --user, which needs --allow-unsafe for it)
+    return replace(profile, user=replace(profile.user, uid=uid, gid=gid))
+
+
+def _image_ids(user: str, layers: tuple[str, ...], image: str) -> tuple[int, int]:
     name, _, group = user.partition(":")
     uid = int(name) if is_decimal(name) else _lookup(layers, "passwd", name)
     gid = int(group) if is_decimal(group) else (_lookup(layers, "group", group) if group else None)
     if uid is None:
-        raise SandboxError(f"the image's user {user!r} is not in its /etc/passwd: pass --user UID[:GID]")
+        raise SandboxError(
+            f"image {image!r}: its USER {user!r} is not in its /etc/passwd: pass --user UID[:GID]"
+        )
     if gid is None:
         gid = _lookup_gid_of(layers, uid) if not group else None
     if gid is None:
         gid = uid if not group else None
     if gid is None:
-        raise SandboxError(f"the image's group in {user!r} is not in its /etc/group: pass --user UID:GID")
-    if uid == 0 and profile.user.uid != 0:
-        return profile  # the profile's non-root user is policy; the image cannot undo it
-    return replace(profile, user=replace(profile.user, uid=uid, gid=gid))
+        raise SandboxError(f"image {image!r}: the group in its USER {user!r} is not in its /etc/group: "
+                           "pass --user UID:GID")  # fmt: skip
+    return uid, gid
 
 
 def _etc(layers: tuple[str, ...], file: str) -> list[list[str]]:
-    for layer in layers:
-        try:
-            with open(os.path.join(layer, "etc", file), encoding="utf-8", errors="replace") as fh:
-                return [line.split(":") for line in fh.read().splitlines()]
-        except OSError:
-            continue
-    return []
+    from pysandbox.images.layerfs import read_file
+
+    data = read_file(layers, f"/etc/{file}")
+    if data is None:
+        return []
+    return [line.split(":") for line in data.decode("utf-8", errors="replace").splitlines()]
 
 
 def _lookup(layers: tuple[str, ...], file: str, name: str) -> int | None:

@@ -120,6 +120,10 @@ def _setup(plan: InitPlan, src: Sources) -> list[str]:
 
 
 def _ensure_workdir(workdir: str) -> None:
+    # os.stat and os.chdir take an int as a file descriptor (fchdir into an fd: runc's
+    # CVE-2024-21626): only an absolute path string may get there.
+    if not isinstance(workdir, str) or not workdir.startswith("/") or "\0" in workdir:
+        raise MountError(f"working directory {workdir!r} is not an absolute path: give one as -w /DIR")
     try:
         os.stat(workdir)
         return

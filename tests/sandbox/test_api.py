@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from conftest import requires_root
 
+from pysandbox.record import replace
 from pysandbox.sandbox.api import Result, Sandbox
 from pysandbox.types import SandboxError
 
@@ -72,6 +73,26 @@ def test_options_and_overrides(busybox_rootfs: Path, out: Any, tmp_path: Path) -
     assert loosened.profile.network.mode == "host" and loosened.overrides[0].unsafe
     with pytest.raises(SandboxError, match=r"'\./work' must be absolute: write it as /work"):
         Sandbox("default", workdir="./work")  # as docker refuses a relative -w
+    with pytest.raises(SandboxError, match="absolute path string"):
+        Sandbox("default", workdir=5)  # type: ignore[arg-type]
+
+
+@requires_root
+def test_pid_1_refuses_a_workdir_that_is_not_a_path(busybox_rootfs: Path, out: Any, tmp_path: Path) -> None:
+    """A number reaching PID 1 as the workdir would be an fd to os.stat/os.chdir (fchdir into a
+    host directory: runc's CVE-2024-21626): PID 1 fails the set-up, whatever the caller passed."""
+    fd = os.open(tmp_path, os.O_RDONLY | os.O_DIRECTORY)
+    os.set_inheritable(fd, True)
+
+    class Box(Sandbox):
+        def spec(self, argv: Any) -> Any:
+            return replace(super().spec(argv), workdir=fd)
+
+    try:
+        with pytest.raises(SandboxError, match=f"working directory {fd} is not an absolute path"):
+            Box("default", rootfs=busybox_rootfs, stdout=out, stderr=out).run(["/bin/pwd"])
+    finally:
+        os.close(fd)
 
 
 @pytest.mark.parametrize(
