@@ -12,7 +12,8 @@ import stat
 from pysandbox.policies import capabilities
 from pysandbox.policies.model import Profile
 from pysandbox.record import record, replace
-from pysandbox.types import SandboxError, UserError, is_decimal
+from pysandbox.sandbox.spec import is_cpu_list, parse_cpu_list
+from pysandbox.types import SandboxError, UserError
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the run path
 if TYPE_CHECKING:
@@ -277,13 +278,9 @@ def _cpuset(b: _Builder, text: str) -> None:
 
 
 def _cpu_list(text: str) -> set[int]:
-    cpus: set[int] = set()
-    for part in text.replace(" ", "").split(","):
-        lo, dash, hi = part.partition("-")
-        if not is_decimal(lo) or (dash and not is_decimal(hi)) or (dash and int(hi) < int(lo)):
-            raise SandboxError(f"--cpuset-cpus {text!r} is not a cpu list: use e.g. 0-1 or 0,2")
-        cpus.update(range(int(lo), int(hi or lo) + 1))
-    return cpus
+    if not is_cpu_list(text.replace(" ", "")):
+        raise SandboxError(f"--cpuset-cpus {text!r} is not a cpu list: use e.g. 0-1 or 0,2")
+    return parse_cpu_list(text)
 
 
 def _capabilities(b: _Builder, req: Requested) -> None:

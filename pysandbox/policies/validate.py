@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from pysandbox.policies import capabilities
 from pysandbox.policies.model import Profile, bind_annotation_names
 from pysandbox.sandbox.cgroups.plan import MIN_MEMORY
+from pysandbox.sandbox.spec import is_cpu_list
 from pysandbox.types import SandboxError, UserError
 
 if TYPE_CHECKING:
@@ -119,7 +120,6 @@ RLIMIT_MAX = (1 << 63) - 1  # beyond it setrlimit(2) in the workload would overf
 MOUNT_OPTIONS = ("ro", "rw", "nosuid", "suid", "nodev", "dev", "noexec", "exec", "noatime", "relatime",
                  "strictatime", "nodiratime", "private", "rprivate", "shared", "rshared", "slave", "rslave",
                  "z", "Z", "nocopy")  # fmt: skip
-_CPU_LIST = re.compile(r"[0-9]+(-[0-9]+)?(,[0-9]+(-[0-9]+)?)*")
 
 
 def value_errors(p: Profile, local: bool = True) -> list[str]:
@@ -205,20 +205,12 @@ def _limits(p: Profile) -> Iterator[str]:
             )
     if lim.cpus is not None and not (math.isfinite(lim.cpus) and lim.cpus >= 0.01):
         yield f"limits.cpus: {lim.cpus} is out of range: use 0.01 or more CPUs, or omit it for no limit"
-    if lim.cpuset_cpus is not None and not _is_cpu_list(lim.cpuset_cpus.replace(" ", "")):
+    if lim.cpuset_cpus is not None and not is_cpu_list(lim.cpuset_cpus.replace(" ", "")):
         yield f"limits.cpuset_cpus: {lim.cpuset_cpus!r} is not a cpu list: use e.g. 0-1 or 0,2"
     if lim.pids is not None and lim.pids != -1 and lim.pids < 1:
         yield f"limits.pids: {lim.pids} is not a process limit: use 1 or more, or -1 (or omit it) for none"
     if lim.io_weight is not None and not 10 <= lim.io_weight <= 1000:
         yield f"limits.io_weight: {lim.io_weight} is out of range: use 10 to 1000"
-
-
-def _is_cpu_list(text: str) -> bool:
-    """`0-1`, `0,2`, `0-1,4-7`: cpu numbers and ascending ranges."""
-    if not _CPU_LIST.fullmatch(text):
-        return False
-    ranges = [part.partition("-") for part in text.split(",")]
-    return all(not hi or int(lo) <= int(hi) for lo, _, hi in ranges)
 
 
 def _rlimits(p: Profile) -> Iterator[str]:

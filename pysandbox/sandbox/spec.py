@@ -121,6 +121,25 @@ def parse_size(text: str, what: str, unlimited: bool = False) -> int:
     return size
 
 
+def is_cpu_list(text: str) -> bool:
+    """`0-1`, `0,2`, `0-1,4-7`: comma-separated cpu numbers and ascending ranges, nothing else."""
+    for part in text.split(","):
+        lo, dash, hi = part.partition("-")
+        if not is_decimal(lo) or (dash and (not is_decimal(hi) or int(hi) < int(lo))):
+            return False
+    return True
+
+
+def parse_cpu_list(text: str) -> set[int]:
+    """The cpus of a list that is_cpu_list accepted (spaces ignored)."""
+    cpus: set[int] = set()
+    for part in text.replace(" ", "").split(","):
+        if part:
+            lo, _, hi = part.partition("-")
+            cpus.update(range(int(lo), int(hi or lo) + 1))
+    return cpus
+
+
 def check_mode(value: str, text: str) -> int:
     """A tmpfs `mode=`: octal digits only, 0 to 7777 (int() would also take -1, +7 or 0o7)."""
     if not value or value.strip("01234567") or int(value, 8) > 0o7777:

@@ -22,7 +22,7 @@ from pathlib import Path
 from proctools import alive
 
 from pysandbox.sandbox.cgroups.fs import CgroupFs
-from pysandbox.sandbox.cgroups.plan import parse_cpu_list
+from pysandbox.sandbox.spec import parse_cpu_list
 
 ALL_CONTROLLERS = ("cpuset", "cpu", "io", "memory", "pids")
 

@@ -9,7 +9,7 @@ from _signal import SIGKILL
 
 from pysandbox.record import record
 from pysandbox.sandbox.cgroups.fs import CgroupFs, join
-from pysandbox.sandbox.cgroups.plan import parse_cpu_list
+from pysandbox.sandbox.spec import parse_cpu_list
 from pysandbox.types import SandboxError
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the run path

@@ -6,8 +6,8 @@ import os
 
 from pysandbox.policies.model import Limits
 from pysandbox.record import record
-from pysandbox.sandbox.spec import MAX_SIZE
-from pysandbox.types import SandboxError, is_decimal
+from pysandbox.sandbox.spec import MAX_SIZE, is_cpu_list
+from pysandbox.types import SandboxError
 
 CPU_PERIOD_US = 100_000
 MIN_MEMORY = 6 * 1024 * 1024  # docker's minimum; below it the runtime itself cannot start
@@ -93,28 +93,9 @@ def _cpuset(cpus: str | None) -> str | None:
     if cpus is None:
         return None
     text = cpus.replace(" ", "")
-    if not _is_cpu_list(text):
+    if not is_cpu_list(text):
         raise SandboxError(f"--cpuset-cpus {cpus!r} is not a cpu list: use e.g. 0-1 or 0,2")
     return text
-
-
-def _is_cpu_list(text: str) -> bool:
-    """`0-1`, `0,2`, `0-1,4-7`: comma-separated cpu numbers and ranges, nothing else."""
-    for part in text.split(","):
-        lo, dash, hi = part.partition("-")
-        if not is_decimal(lo) or (dash and not is_decimal(hi)):
-            return False
-    return True
-
-
-def parse_cpu_list(text: str) -> set[int]:
-    cpus: set[int] = set()
-    for part in text.strip().split(","):
-        if not part:
-            continue
-        lo, _, hi = part.partition("-")
-        cpus.update(range(int(lo), int(hi or lo) + 1))
-    return cpus
 
 
 def _io_weight(weight: int | None) -> int | None:
