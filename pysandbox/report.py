@@ -47,6 +47,13 @@ class Report:
         return EXIT_FINDINGS if any(f.severity >= fail_on for f in self.findings) else EXIT_OK
 
 
+def rules_json(tool: str, rules: Iterable[Any]) -> str:
+    """`--list-rules -f json` of a checker: each rule's id, severity, title and aliases."""
+    doc = [{"id": r.id, "severity": r.severity.label, "title": r.title, "aliases": list(r.aliases)}
+           for r in rules]  # fmt: skip
+    return json.dumps({"tool": tool, "version": __version__, "rules": doc}, indent=2)
+
+
 def sort_findings(findings: Iterable[Finding]) -> list[Finding]:
     return sorted(findings, key=lambda f: (f.location.path, f.location.line or 0, -f.severity, f.rule_id))
 

@@ -46,15 +46,9 @@ def run_config(
 
 
 def rules_json() -> str:
-    import json
+    from pysandbox.report import rules_json as render
 
-    from pysandbox import __version__
-
-    rules = [
-        {"id": r.id, "severity": r.severity.label, "title": r.title, "aliases": list(r.aliases)}
-        for r in ALL_RULES
-    ]
-    return json.dumps({"tool": "pysandbox audit config", "version": __version__, "rules": rules}, indent=2)
+    return render("pysandbox audit config", ALL_RULES)
 
 
 def rules_table() -> str:

@@ -98,12 +98,6 @@ def rules_table() -> str:
 
 
 def rules_json() -> str:
-    import json
+    from pysandbox.report import rules_json as render
 
-    from pysandbox import __version__
-
-    rules = [
-        {"id": rid, "severity": cls.severity.label, "title": cls.title, "aliases": list(cls.aliases)}
-        for rid, cls in all_rules().items()
-    ]
-    return json.dumps({"tool": "pysandbox lint", "version": __version__, "rules": rules}, indent=2)
+    return render("pysandbox lint", all_rules().values())
