@@ -15,10 +15,6 @@ import sys
 
 from pysandbox.types import EXIT_RUN_FAILURE, UserError
 
-TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the run path
-if TYPE_CHECKING:
-    from pysandbox.sandbox.api import Sandbox
-
 USAGE = "usage: pysandbox run [OPTIONS] [IMAGE] [--] [CMD...]"
 
 HELP = f"""{USAGE}
@@ -302,26 +298,14 @@ def _run(opts: Options) -> int:
         _say("warning", f"profile {box.profile.name!r}: {', '.join(missing)} not enforced yet by this build")
     result = box.run(opts.command)
     if result.error is not None:
-        _say("error", f"cannot execute {_argv0(box, opts.command)!r} in the sandbox: {result.error}: "
+        program = result.command[0] if result.command else "the command"
+        _say("error", f"cannot execute {program!r} in the sandbox: {result.error}: "
                       f"{_exec_fix(result.status, result.error)}")  # fmt: skip
     for note in result.notes:
         _say("warning", note)
     if result.kept:
         _say("info", f"kept the sandbox's changes in {result.kept}")
     return result.status
-
-
-def _argv0(box: Sandbox, command: list[str]) -> str:
-    """The program PID 1 tried to execute: the command as the Sandbox resolved it (ENTRYPOINT, CMD)."""
-    try:
-        img = None
-        if box.image:
-            from pysandbox.images import runtime
-
-            img = runtime.open_for_run(box.image)
-        return str(box.command(command, img)[0])
-    except UserError:  # the image went away meanwhile, say
-        return command[0] if command else "the command"
 
 
 def _exec_fix(status: int, error: str) -> str:

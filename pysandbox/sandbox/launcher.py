@@ -68,6 +68,7 @@ class Result:
         sandbox_id: str,
         duration: float,
         error: str | None = None,
+        command: tuple[str, ...] = (),
     ) -> None:
         self.status = status
         self.signal = signal
@@ -75,6 +76,7 @@ class Result:
         self.sandbox_id = sandbox_id
         self.duration = duration  # seconds
         self.error = error
+        self.command = command  # what PID 1 executed (ENTRYPOINT and CMD applied)
         self.kept: str | None = None  # the overlay upper dir kept with keep=True
         self.notes: list[str] = []  # limit hits to tell the user
         self.stats: Any = None  # cgroups.CgroupStats, when the sandbox had a cgroup

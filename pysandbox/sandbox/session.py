@@ -178,7 +178,7 @@ class Session:
             status, signum, error = self.runner.finish(self._before_start, argv or (), after_start)
             lease = self.lease
             result = Result(status, signum, lease.name, lease.sandbox_id, time.monotonic() - self.started,
-                            error=error)  # fmt: skip
+                            error=error, command=self.argv)  # fmt: skip
             if self.keep_dir is not None:
                 result.kept = os.path.join(self.keep_dir, "upper")
             # Without cgroup stats or denials to wait for, the exit event is committed while PID 1
