@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 from pysandbox.policies import capabilities
 from pysandbox.policies.model import Profile, bind_annotation_names
-from pysandbox.sandbox.cgroups.plan import MIN_MEMORY
-from pysandbox.sandbox.spec import is_cpu_list
+from pysandbox.sandbox.cgroups.plan import IO_WEIGHTS, MIN_CPUS, MIN_MEMORY
+from pysandbox.sandbox.spec import MAX_SIZE, is_cpu_list
 from pysandbox.types import SandboxError, UserError
 
 if TYPE_CHECKING:
@@ -114,7 +114,6 @@ def _describe(err: Any) -> str:
 # --- values: what `run` would refuse, or silently ignore -------------------------------------------
 
 ID_MAX = (1 << 32) - 2  # runc's and the kernel's: (uid_t)-1 means "no change" to setresuid(2)
-SIZE_MAX = (1 << 63) - 1  # bytes: the kernel's limits are signed 64-bit
 RLIMIT_MAX = (1 << 63) - 1  # beyond it setrlimit(2) in the workload would overflow
 # Options of a bind mount that -v / `--mount` could ask for (mount(8), docker's bind propagation, SELinux).
 MOUNT_OPTIONS = ("ro", "rw", "nosuid", "suid", "nodev", "dev", "noexec", "exec", "noatime", "relatime",
@@ -158,7 +157,7 @@ def _ids(p: Profile) -> Iterator[str]:
 def _paths(p: Profile) -> Iterator[str]:
     fs, mounts = p.filesystem, p.mounts
     for key, size in (("tmp_size", fs.tmp_size), ("upper_size", fs.upper_size)):
-        if size is not None and not 0 <= size <= SIZE_MAX:
+        if size is not None and not 0 <= size <= MAX_SIZE:
             yield f"filesystem.{key}: {size} is not a size: use e.g. 64m (0: the tmpfs has no size limit)"
     lists = [("filesystem.masked_paths", fs.masked_paths, "the sandbox's /, e.g. /proc/kcore"),
              ("filesystem.readonly_paths", fs.readonly_paths, "the sandbox's /, e.g. /proc/sys"),
@@ -190,7 +189,7 @@ def _seccomp(p: Profile, local: bool) -> Iterator[str]:
 def _limits(p: Profile) -> Iterator[str]:
     lim = p.limits
     for key, size in (("memory", lim.memory), ("memory_swap", lim.memory_swap)):
-        if size is not None and size > SIZE_MAX:
+        if size is not None and size > MAX_SIZE:
             yield f"limits.{key}: {size} is over 8 EiB, the kernel's limit: use a real size, e.g. 512m"
     if lim.memory is not None and lim.memory < MIN_MEMORY:
         yield f"limits.memory: {lim.memory} is below the minimum: use at least 6m (docker's), or omit it"
@@ -203,14 +202,15 @@ def _limits(p: Profile) -> Iterator[str]:
                 f"limits.memory_swap: {swap} is below limits.memory: it counts memory plus swap, so use "
                 "at least limits.memory, -1 for no swap limit, or omit it for as much swap as memory"
             )
-    if lim.cpus is not None and not (math.isfinite(lim.cpus) and lim.cpus >= 0.01):
-        yield f"limits.cpus: {lim.cpus} is out of range: use 0.01 or more CPUs, or omit it for no limit"
+    if lim.cpus is not None and not (math.isfinite(lim.cpus) and lim.cpus >= MIN_CPUS):
+        yield f"limits.cpus: {lim.cpus} is out of range: use {MIN_CPUS} or more CPUs, or omit it for no limit"
     if lim.cpuset_cpus is not None and not is_cpu_list(lim.cpuset_cpus.replace(" ", "")):
         yield f"limits.cpuset_cpus: {lim.cpuset_cpus!r} is not a cpu list: use e.g. 0-1 or 0,2"
     if lim.pids is not None and lim.pids != -1 and lim.pids < 1:
         yield f"limits.pids: {lim.pids} is not a process limit: use 1 or more, or -1 (or omit it) for none"
-    if lim.io_weight is not None and not 10 <= lim.io_weight <= 1000:
-        yield f"limits.io_weight: {lim.io_weight} is out of range: use 10 to 1000"
+    if lim.io_weight is not None and lim.io_weight not in IO_WEIGHTS:
+        low, high = IO_WEIGHTS[0], IO_WEIGHTS[-1]
+        yield f"limits.io_weight: {lim.io_weight} is out of range: use {low} to {high}"
 
 
 def _rlimits(p: Profile) -> Iterator[str]:

@@ -11,6 +11,8 @@ from pysandbox.types import SandboxError
 
 CPU_PERIOD_US = 100_000
 MIN_MEMORY = 6 * 1024 * 1024  # docker's minimum; below it the runtime itself cannot start
+MIN_CPUS = 0.01
+IO_WEIGHTS = range(10, 1001)  # docker's blkio weight scale
 
 
 @record(frozen=True)
@@ -84,8 +86,8 @@ def _cpu_quota(cpus: float | None) -> int | None:
     if cpus is None:
         return None
     available = os.cpu_count() or 1
-    if not 0.01 <= cpus <= available:
-        raise SandboxError(f"--cpus {cpus} is out of range: use 0.01 to {available} on this machine")
+    if not MIN_CPUS <= cpus <= available:
+        raise SandboxError(f"--cpus {cpus} is out of range: use {MIN_CPUS} to {available} on this machine")
     return max(1000, round(cpus * CPU_PERIOD_US))
 
 
@@ -101,8 +103,8 @@ def _cpuset(cpus: str | None) -> str | None:
 def _io_weight(weight: int | None) -> int | None:
     if weight is None:
         return None
-    if not 10 <= weight <= 1000:
-        raise SandboxError(f"io weight {weight} is out of range: use 10 to 1000")
+    if weight not in IO_WEIGHTS:
+        raise SandboxError(f"io weight {weight} is out of range: use {IO_WEIGHTS[0]} to {IO_WEIGHTS[-1]}")
     return weight
 
 
