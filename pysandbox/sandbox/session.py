@@ -181,12 +181,12 @@ class Session:
                             error=error, command=self.argv)  # fmt: skip
             if self.keep_dir is not None:
                 result.kept = os.path.join(self.keep_dir, "upper")
-            # Without cgroup stats or denials to wait for, the exit event is committed while PID 1
-            # exits: the reap then finds it gone.
+            # Without cgroup stats or denials to wait for, the exit event is committed and fsync'd
+            # while PID 1 exits: the reap then finds it gone.
             early = rec is not None and self.cg is None and self.watcher is None
             if early:
                 _record_exit(rec, result, profile)
-                rec.flush(durable=False, background=False)
+                rec.flush(durable=True, background=False)
             self.runner.wait()
             if self.watcher is not None:
                 self.watcher.close()
@@ -400,9 +400,8 @@ def _close_all(
         getattr(lease, "release", None),
         getattr(slot, "release", None),
         getattr(held, "close", None),
-        # exit and what follows it are committed (a kill -9 of the launcher loses none of them);
-        # their fsync rides on the next sandbox's durable start, or the writer's close at exit
-        None if rec is None else lambda: rec.close(durable=False),
+        # exit and what follows it are on disk when run returns
+        None if rec is None else lambda: rec.close(durable=True),
     ]
     error: BaseException | None = None
     for step in steps:

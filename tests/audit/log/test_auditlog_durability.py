@@ -1,7 +1,9 @@
-"""Many writer processes, kill -9 in the middle: every acknowledged event survives, the chain verifies."""
+"""Many writer processes, kill -9 in the middle: every acknowledged event survives, the chain
+verifies; a sandbox's exit is on disk when its run returns."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sqlite3
@@ -10,7 +12,10 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from pysandbox import paths
+from pysandbox.sandbox.api import Sandbox
 
 WRITER = r"""
 import sys
@@ -135,3 +140,27 @@ def test_concurrent_writers_share_one_gapless_chain(audit, tmp_path: Path) -> No
     assert seqs == list(range(1, 6 * 6 * 13 + 1))
     proc = audit("verify")
     assert proc.returncode == 0 and f"{len(seqs)} events" in proc.stdout
+
+
+@pytest.mark.parametrize(
+    "profile", ["default", "strict"]
+)  # exit committed while PID 1 exits / after cgroup stats
+def test_a_sandboxs_exit_is_fsyncd_before_run_returns(
+    profile: str, busybox_rootfs: Path, monkeypatch: pytest.MonkeyPatch, audit
+) -> None:
+    wal = f"{paths.audit_db()}-wal"
+    synced: list[int] = []  # the WAL's size at each of its fsyncs
+    real = os.fdatasync
+
+    def spy(fd: int) -> None:
+        real(fd)
+        if os.readlink(f"/proc/self/fd/{fd}") == wal:
+            synced.append(os.fstat(fd).st_size)
+
+    monkeypatch.setattr(os, "fdatasync", spy)
+    with Sandbox(profile, rootfs=busybox_rootfs) as box:
+        for _ in range(2):
+            assert box.run(["/bin/true"]).status == 0
+            assert synced and synced[-1] == os.path.getsize(wal)  # nothing committed past the last fsync
+    exits = audit("log", "--type", "exit", "--format", "json")
+    assert exits.returncode == 0 and len(json.loads(exits.stdout)) == 2, exits.stdout
