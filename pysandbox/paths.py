@@ -15,6 +15,8 @@ if TYPE_CHECKING:
 STATE = "sandboxes"
 CACHE = "cache"
 AUDIT_DB = "audit.db"
+CONFIG = "config.yaml"  # the audit sinks (audit/sinks/config.py)
+SINKS_ENV = "PYSANDBOX_AUDIT_SINKS"  # more audit sinks, beside the config file
 
 
 def home_dir() -> str:

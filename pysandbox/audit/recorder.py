@@ -29,6 +29,7 @@ import atexit
 import os
 import time
 
+from pysandbox import paths
 from pysandbox.types import SandboxError, UserError
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the run path
@@ -70,7 +71,8 @@ class Recorder:
         self._user = host_user()
         self.seccomp_window = seccomp_window
         self._store = store
-        self._sinks: SinkSet | None = None
+        self._sinks: SinkSet | None = None  # None: none configured (or not looked up yet)
+        self._sinks_loaded = False
         self._pending: list[Pending] = []
         self._repeats: dict[str, _Repeats] = {}
         self._tails: dict[str, str] = {}  # event type -> its envelope tail (chain.envelope_tail)
@@ -108,13 +110,13 @@ class Recorder:
         events, self._pending = self._pending, []
         sinks = self._sink_set()
         try:
-            keys = sinks.queued_keys()
+            keys = sinks.queued_keys() if sinks is not None else []
             rows = self._get_store().append(events, queued_sinks=keys, wait=durable, background=background)
         except UserError:
             raise
         except Exception as exc:  # sqlite3.Error, OSError: the sandbox must not run unrecorded
             raise SandboxError(f"cannot write the audit log: {exc}: check {self._get_store().path}") from None
-        if sinks.inline or sinks.queued:
+        if sinks is not None and (sinks.inline or sinks.queued):
             from pysandbox.audit.store import Stored
 
             sinks.deliver([Stored(row[0], row[1]) for row in rows])
@@ -198,11 +200,15 @@ class Recorder:
             self._store = shared_store()
         return self._store
 
-    def _sink_set(self) -> SinkSet:
-        if self._sinks is None:
-            from pysandbox.audit.sinks import load_sinks
+    def _sink_set(self) -> SinkSet | None:
+        """None when no sink is configured: the sinks package is then never imported (~1 ms of
+        the launcher's work while PID 1 builds its root, which the audit log already overruns)."""
+        if not self._sinks_loaded:
+            if os.environ.get(paths.SINKS_ENV) or os.path.exists(paths.location(paths.CONFIG)):
+                from pysandbox.audit.sinks import load_sinks
 
-            self._sinks = load_sinks()
+                self._sinks = load_sinks()  # a bad config raises here, at every flush: nothing is written
+            self._sinks_loaded = True
         return self._sinks
 
 
@@ -237,7 +243,6 @@ def shared_store() -> Store:
     then pays no connection, schema check or close-time checkpoint (with the WAL it empties and
     recreates, and the directory fsync that follows), ~4 ms of each warm launch. A new writer
     when PYSANDBOX_HOME, the key or the file itself (moved aside, replaced) has changed."""
-    from pysandbox import paths
     from pysandbox.audit.chain import env_key
     from pysandbox.audit.store import Store
 

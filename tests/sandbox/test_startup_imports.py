@@ -62,6 +62,16 @@ def test_run_with_audit_log_imports_no_heavy_module(busybox_rootfs: Path, tmp_pa
     # _sqlite3's init asks for functools (and with it collections): it gets a stand-in
     assert modules & HEAVY == set()
     assert "sqlite3" not in modules  # the package: datetime adapters the log does not use
+    assert "pysandbox.audit.sinks" not in modules  # no sink configured: nothing to load
+
+
+def test_run_loads_the_sinks_only_when_configured(busybox_rootfs: Path, tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "config.yaml").write_text(f"audit:\n  sinks:\n    - jsonl:{tmp_path / 'events.jsonl'}\n")
+    argv = ["run", "--rootfs", str(busybox_rootfs), "--", "/bin/true"]
+    assert "pysandbox.audit.sinks" in imported(argv, home)
+    assert (tmp_path / "events.jsonl").read_text().count("\n") >= 3  # create, start, exit
 
 
 @requires_root  # strict sets cgroup limits: root, or a user `setup --delegate` prepared

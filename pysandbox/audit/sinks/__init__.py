@@ -29,7 +29,6 @@ if TYPE_CHECKING:
 
 
 LOCK_NAME = "audit-forward.lock"
-ENV = "PYSANDBOX_AUDIT_SINKS"  # parsed by .config; checked here so that no sinks costs no imports
 
 
 def make_sink(spec: SinkSpec) -> Sink:
@@ -81,8 +80,6 @@ class SinkSet:
 
 
 def load_sinks() -> SinkSet:
-    if not os.environ.get(ENV) and not os.path.exists(paths.location("config.yaml")):
-        return SinkSet()
     from pysandbox.audit.sinks.config import configured_sinks
 
     specs = configured_sinks()

@@ -24,7 +24,7 @@ from urllib.parse import SplitResult, parse_qsl, urlsplit
 from pysandbox import paths
 from pysandbox.types import UserError
 
-ENV = "PYSANDBOX_AUDIT_SINKS"
+ENV = paths.SINKS_ENV
 FACILITIES = {
     "kern": 0,
     "user": 1,
@@ -71,7 +71,7 @@ class SinkSpec:
 
 
 def configured_sinks() -> list[SinkSpec]:
-    specs = _from_config_file(paths.home() / "config.yaml")
+    specs = _from_config_file(paths.home() / paths.CONFIG)
     text = os.environ.get(ENV, "").strip()
     if text:
         specs += parse_items(_env_items(text), ENV)
