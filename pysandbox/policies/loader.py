@@ -12,10 +12,12 @@ import os
 from pysandbox import __version__, fastjson, paths
 from pysandbox.policies.model import Profile, from_dict
 from pysandbox.types import UserError
+from pysandbox.userfiles import read_text, yaml_problem
 
 # 2: values checked too (validate.value_errors); 3: contradictions (overrides.conflicts). A profile
 # cached by an older build is validated again.
 _CACHE_FORMAT = 3
+_FIX = "give the path of a readable profile YAML file"
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the run path
 if TYPE_CHECKING:
@@ -64,8 +66,8 @@ def load_profile(name_or_path: str) -> Profile:
     path = _resolve(name_or_path)
     try:
         st = os.stat(path)
-    except OSError as exc:
-        raise UserError(f"cannot read profile {path}: {exc.strerror}: {_read_fix(exc)}") from None
+    except OSError:  # gone or unreadable since _resolve: reading it says why
+        return parse_profile_file(path)
     real = os.path.realpath(path)
     identity = [__version__, _CACHE_FORMAT, real, st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns,
                 st.st_ctime_ns]  # fmt: skip
@@ -84,30 +86,14 @@ def parse_profile_file(path: str | os.PathLike[str]) -> Profile:
     from pysandbox.policies.validate import validate_profile
 
     path = os.fspath(path)
+    text = read_text(path, "profile", _FIX)
     try:
-        with open(path, encoding="utf-8") as fh:
-            data = yaml.safe_load(fh.read())
-    except IsADirectoryError:
-        raise UserError(f"profile {path} is a directory: give the path of a profile YAML file") from None
-    except OSError as exc:
-        raise UserError(f"cannot read profile {path}: {exc.strerror}: {_read_fix(exc)}") from None
-    except UnicodeDecodeError:
-        raise UserError(f"{path}: is not UTF-8 text: save the profile as UTF-8 YAML") from None
+        data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark is not None else ""
-        raise UserError(f"{path}:{where} is not valid YAML: {getattr(exc, 'problem', exc)}") from None
+        raise UserError(f"profile {path} is not valid YAML: {yaml_problem(exc)}: fix the syntax") from None
     if isinstance(data, dict) and "name" not in data:
         data["name"] = os.path.splitext(os.path.basename(path))[0]
     return validate_profile(data, path)
-
-
-def _read_fix(exc: OSError) -> str:
-    if isinstance(exc, FileNotFoundError):
-        return "check the path of the profile YAML file"
-    if isinstance(exc, PermissionError):
-        return "make the file readable by this user"
-    return "give the path of a readable profile YAML file"
 
 
 def _cache_file(real: str) -> str:

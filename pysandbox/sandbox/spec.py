@@ -11,6 +11,7 @@ import os
 from pysandbox.policies.model import Profile
 from pysandbox.record import record
 from pysandbox.types import SandboxError, is_decimal
+from pysandbox.userfiles import read_text
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the run path
 if TYPE_CHECKING:
@@ -179,13 +180,8 @@ def parse_env(items: list[str], host: dict[str, str] | os._Environ[str]) -> list
 
 def read_env_file(path: str) -> list[str]:
     """Docker's --env-file: one K=V or K per line, `#` comments and blank lines skipped."""
-    try:
-        with open(path, encoding="utf-8") as fh:
-            lines = fh.read().splitlines()
-    except OSError as exc:
-        raise fail(f"cannot read env file {path}: {exc.strerror}: check the path") from None
-    except UnicodeDecodeError:
-        raise fail(f"env file {path} is not UTF-8 text: write it as KEY=VALUE lines") from None
+    text = read_text(path, "env file", "give --env-file a UTF-8 file of KEY=VALUE lines", error=fail)
+    lines = text.splitlines()
     return [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
 
 

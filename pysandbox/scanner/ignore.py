@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pysandbox.types import Finding, UserError
+from pysandbox.userfiles import read_text
 
 DEFAULT_NAME = ".pysandboxignore"
 
@@ -105,13 +106,7 @@ def _entry(tokens: list[str], reason: str | None, where: str) -> IgnoreEntry:
 
 
 def load(path: Path) -> list[IgnoreEntry]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise UserError(f"cannot read ignore file {path}: {exc.strerror}: check --ignore-file") from None
-    except UnicodeDecodeError:
-        raise UserError(f"ignore file {path} is not UTF-8 text: check --ignore-file") from None
-    return parse_text(text, str(path))
+    return parse_text(read_text(path, "ignore file", "check --ignore-file"), str(path))
 
 
 def from_flags(ids: Iterable[str]) -> list[IgnoreEntry]:

@@ -198,7 +198,8 @@ def test_bad_input_is_one_line_and_exit_2(args: list[str], message: str) -> None
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        (b"\xfc\xfd\xfe binary\n", "is not UTF-8 text: give --workload a YAML manifest"),
+        (b"\xfc\xfd\xfe binary\n",
+         "is not UTF-8 text (invalid byte at offset 0): give --workload the path of a YAML manifest"),
         (b"apiVersion: v1\nkind: Pod\nmetadata: {name: x}\nspec: {containers: 5}\n",
          "spec.containers is a number, not a list: make it a list of containers"),
         (b"apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x}\n"
@@ -222,7 +223,7 @@ def test_missing_or_directory_workload_says_what_to_give(tmp_path: Path) -> None
     for path, message in (
         (tmp_path / "none.yaml", f"cannot read workload {tmp_path / 'none.yaml'}: No such file or directory: "
                                  "give --workload the path of a YAML manifest"),
-        (tmp_path, f"workload {tmp_path} is a directory: give --workload a YAML manifest file"),
+        (tmp_path, f"workload {tmp_path} is a directory: give --workload the path of a YAML manifest"),
     ):  # fmt: skip
         done = export("--profile", "strict", "--format", "kubernetes", "--workload", str(path), check=False)
         assert done.returncode == 2 and done.stderr == f"pysandbox: error: {message}\n"

@@ -202,7 +202,8 @@ def test_binary_config_is_one_line(tmp_path: Path, lint_cli) -> None:  # type: i
         assert result.returncode == 2, result.stderr
         lines = result.stderr.splitlines()
         assert len(lines) == 1 and lines[0].startswith("pysandbox: error: config "), result.stderr
-        assert "is not UTF-8 text" in lines[0]
+        problem = "yaml is not UTF-8 text (invalid byte at offset 10)"  # bin.yaml, then .hadolint.yaml
+        assert f"{problem}: give a readable UTF-8 YAML file" in lines[0]
 
 
 def test_config_key_typo_is_an_error_naming_the_keys(tmp_path: Path, lint_cli) -> None:  # type: ignore[no-untyped-def]

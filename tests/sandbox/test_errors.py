@@ -46,7 +46,8 @@ def test_profile_typos_and_unknown_profiles(psb_mode: Psb, profile_file: Any) ->
         (["--network", "bridge", "--", "/bin/true"], "unknown network mode"),
         (["--rootfs"], "needs a value"),
         (["--"], "no command to run"),
-        (["--env-file", "/no/such/file", "--", "/bin/true"], "cannot read env file"),
+        (["--env-file", "/no/such/file", "--", "/bin/true"], "read env file /no/such/file: No such file"),
+        (["--env-file", "/", "--", "/bin/true"], "env file / is a directory: give --env-file a UTF-8 file"),
         # digits that str.isdigit() takes and int() refuses
         (["--memory", "\u00b2", "--", "/bin/true"], "bad size"),
         (["--tmpfs", "/t:size=\u00b2", "--", "/bin/true"], "bad size"),

@@ -10,6 +10,7 @@ import json
 from typing import Any
 
 from pysandbox.types import UserError
+from pysandbox.userfiles import yaml_problem
 
 _MAX_DEPTH = 200
 
@@ -65,10 +66,7 @@ def load_yaml_documents(text: str, path: str) -> list[Any]:
     try:
         roots = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}:" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise UserError(f"{path}:{where} not valid YAML: {problem}") from None
+        raise UserError(f"{path}: not valid YAML: {yaml_problem(exc)}") from None
     builder = _Builder()
     return [builder.build(root, 0) if root is not None else None for root in roots]
 

@@ -23,6 +23,7 @@ from urllib.parse import SplitResult, parse_qsl, urlsplit
 
 from pysandbox import paths
 from pysandbox.types import UserError
+from pysandbox.userfiles import read_text, yaml_problem
 
 ENV = paths.SINKS_ENV
 FACILITIES = {
@@ -100,14 +101,11 @@ def _from_config_file(path: Path) -> list[SinkSpec]:
         return []
     import yaml
 
+    text = read_text(path, "config", "make it a UTF-8 YAML file this user can read")
     try:
-        data = yaml.load(path.read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    except UnicodeDecodeError as exc:
-        raise UserError(
-            f"cannot read {path}: invalid UTF-8 at byte {exc.start}: save it as UTF-8 text"
-        ) from None
-    except (OSError, yaml.YAMLError) as exc:
-        raise UserError(f"cannot read {path}: {str(exc).splitlines()[0]}: fix the YAML") from None
+        data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except yaml.YAMLError as exc:
+        raise UserError(f"config {path} is not valid YAML: {yaml_problem(exc)}: fix the syntax") from None
     audit = _section(data, str(path), _TOP_KEYS)["audit"]
     sinks = _section(audit, f"{path}: audit", _AUDIT_KEYS)["sinks"]
     if sinks is None:

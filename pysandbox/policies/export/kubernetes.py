@@ -14,6 +14,7 @@ from pysandbox.policies.export.seccomp import dns_label, spo_name
 from pysandbox.policies.export.unsupported import Ledger, engine_path_lists, no_mount_policy
 from pysandbox.policies.model import Profile
 from pysandbox.types import UserError
+from pysandbox.userfiles import read_text, yaml_problem
 
 TMP_VOLUME = "pysandbox-tmp"
 KUBELET_SECCOMP_DIR = "/var/lib/kubelet/seccomp"
@@ -428,18 +429,11 @@ def _yaml_type(value: object) -> str:
 def _read_workload(path: Path) -> dict[str, Any]:
     import yaml
 
+    text = read_text(path, "workload", "give --workload the path of a YAML manifest")
     try:
-        docs = [d for d in yaml.safe_load_all(path.read_text(encoding="utf-8")) if d is not None]
-    except IsADirectoryError:
-        raise UserError(f"workload {path} is a directory: give --workload a YAML manifest file") from None
-    except OSError as exc:
-        raise UserError(
-            f"cannot read workload {path}: {exc.strerror}: give --workload the path of a YAML manifest"
-        ) from None
-    except UnicodeDecodeError:
-        raise UserError(f"workload {path} is not UTF-8 text: give --workload a YAML manifest") from None
+        docs = [d for d in yaml.safe_load_all(text) if d is not None]
     except yaml.YAMLError as exc:
-        raise UserError(f"workload {path} is not valid YAML: {getattr(exc, 'problem', exc)}") from None
+        raise UserError(f"workload {path} is not valid YAML: {yaml_problem(exc)}: fix the syntax") from None
     if len(docs) != 1 or not isinstance(docs[0], dict):
         raise UserError(f"workload {path}: give one Kubernetes object (apiVersion, kind) per file")
     for key in ("apiVersion", "kind"):

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from pysandbox.types import Severity, UserError
+from pysandbox.userfiles import read_text, yaml_problem
 
 CONFIG_NAMES = (".pysandbox.yaml", ".pysandbox.yml", ".hadolint.yaml", ".hadolint.yml")
 LABEL_FORMATS = ("text", "url", "email", "semver", "rfc3339", "hash", "spdx")  # hadolint's label-schema types
@@ -71,16 +72,11 @@ def find_config(start: Path) -> Path | None:
 def load_config(path: Path) -> LintConfig:
     import yaml
 
+    text = read_text(path, "config", "give a readable UTF-8 YAML file (check the --config path)")
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise UserError(f"cannot read config {path}: {exc.strerror}: check the --config path") from None
-    except UnicodeDecodeError:
-        raise UserError(f"config {path} is not UTF-8 text: give a YAML file (or fix its encoding)") from None
+        raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark is not None else ""
-        raise UserError(f"invalid YAML in {path}{where}: fix the syntax") from None
+        raise UserError(f"config {path} is not valid YAML: {yaml_problem(exc)}: fix the syntax") from None
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):

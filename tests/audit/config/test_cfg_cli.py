@@ -136,7 +136,7 @@ def test_output_file_is_written_whole(psb: list[str], tmp_path: Path) -> None:
         ([], "no file given"),
         (["tests/audit/config/cfg_helpers.py"], "not valid YAML"),
         (["tests/audit/config/test_cfg_cli.py"], "expected a docker-compose file, Kubernetes manifest"),
-        (["nope.yaml"], "cannot read nope.yaml"),
+        (["nope.yaml"], "cannot read config file nope.yaml: No such file or directory: pass a docker-"),
     ],
 )
 def test_usage_and_input_errors_exit_2_with_one_line(psb: list[str], args: list[str], expected: str) -> None:

@@ -135,7 +135,8 @@ def test_ports_must_be_1_to_65535_and_an_absent_port_keeps_its_default(monkeypat
 @pytest.mark.parametrize(
     ("content", "named"),
     [
-        (b"\xff\n", r"UTF-8"),
+        (b"\xff\n", r"is not UTF-8 text \(invalid byte at offset 0\): make it a UTF-8 YAML file this user"),
+        (b"audit: [\n", r"is not valid YAML: line 2: .+: fix the syntax$"),
         (b"audit:\n  sink:\n    - jsonl:/tmp/x.jsonl\n", r"audit: unknown key 'sink': accepted keys: sinks$"),
         (b"audti:\n  sinks:\n    - jsonl:/tmp/x.jsonl\n", r"unknown key 'audti': accepted keys: audit$"),
         (b"- audit\n", r"must be a mapping \(accepted keys: audit\)"),

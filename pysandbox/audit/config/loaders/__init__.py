@@ -10,6 +10,7 @@ from pysandbox.audit.config.loaders import compose, inspect, kubernetes, oci, pr
 from pysandbox.audit.config.model import Workload
 from pysandbox.audit.config.source import load_json_document, load_yaml_documents
 from pysandbox.types import UserError
+from pysandbox.userfiles import read_text
 
 EXPECTED = (
     "a docker-compose file, Kubernetes manifest, OCI runtime config.json, docker inspect JSON "
@@ -20,7 +21,7 @@ _MAX_BYTES = 32 << 20
 
 def load_file(path: Path | str) -> list[Workload]:
     name = str(path)
-    text = _read(Path(path))
+    text = read_text(path, "config file", f"pass {EXPECTED}", max_bytes=_MAX_BYTES)
     suffix = Path(path).suffix.lower()
     is_json = suffix == ".json" or (suffix not in (".yaml", ".yml") and _looks_like_json(text))
     try:
@@ -39,19 +40,6 @@ def _looks_like_json(text: str) -> bool:
     except ValueError:
         return False
     return True
-
-
-def _read(path: Path) -> str:
-    try:
-        if path.is_dir():
-            raise UserError(f"{path}: is a directory: pass {EXPECTED}")
-        if path.stat().st_size > _MAX_BYTES:
-            raise UserError(f"{path}: larger than {_MAX_BYTES >> 20} MiB: pass {EXPECTED}")
-        return path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise UserError(f"{path}: not a text file: pass {EXPECTED}") from None
-    except OSError as exc:
-        raise UserError(f"cannot read {path}: {exc.strerror}: pass {EXPECTED}") from None
 
 
 def _load_json(doc: Any, path: str) -> list[Workload]:

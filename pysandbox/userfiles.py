@@ -1,0 +1,71 @@
+"""Files the user names (a profile, a config, --env-file, ...): their text, or one error in one wording.
+
+Every message names the file, the problem and the caller's fix:
+    cannot read {what} {path}: {strerror}: {fix}
+    {what} {path} is a directory: {fix}
+    {what} {path} is larger than {size}: {fix}
+    {what} {path} is not UTF-8 text (invalid byte at offset N): {fix}
+
+Light on purpose: `run --env-file` reads through here, so only `os` is imported (no typing, no yaml).
+"""
+
+from __future__ import annotations
+
+import os
+
+from pysandbox.types import UserError
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the run path
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+_MiB = 1 << 20
+
+
+def read_text(
+    path: str | os.PathLike[str],
+    what: str,
+    fix: str,
+    *,
+    max_bytes: int | None = None,
+    error: Callable[[str], Exception] = UserError,
+) -> str:
+    """The file as UTF-8 text (newlines as open() in text mode gives them), or `error(message)`.
+
+    With `max_bytes`, at most max_bytes + 1 bytes are read: a FIFO or a device cannot feed us forever.
+    """
+    name = os.fspath(path)
+    if os.path.isdir(name):
+        raise error(f"{what} {name} is a directory: {fix}")
+    try:
+        data = _read(name, max_bytes)
+    except OSError as exc:
+        raise error(f"cannot read {what} {name}: {exc.strerror}: {fix}") from None
+    if max_bytes is not None and len(data) > max_bytes:
+        raise error(f"{what} {name} is larger than {_size(max_bytes)}: {fix}")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise error(f"{what} {name} is not UTF-8 text (invalid byte at offset {exc.start}): {fix}") from None
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _read(name: str, max_bytes: int | None) -> bytes:
+    # O_NONBLOCK: opening a FIFO nobody writes to returns at once (reads then see end of file) instead
+    # of waiting for a writer; blocking again for the reads, so a slow writer is waited for, not lost.
+    fd = os.open(name, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    with open(fd, "rb") as fh:
+        os.set_blocking(fd, True)
+        return fh.read() if max_bytes is None else fh.read(max_bytes + 1)
+
+
+def _size(n: int) -> str:
+    return f"{n // _MiB} MiB" if n >= _MiB and n % _MiB == 0 else f"{n} bytes"
+
+
+def yaml_problem(exc: Exception) -> str:
+    """`line N: problem` for a yaml.YAMLError, or just the problem when it has no position."""
+    problem = getattr(exc, "problem", None) or str(exc) or type(exc).__name__
+    first = str(problem).splitlines()[0]
+    mark = getattr(exc, "problem_mark", None)
+    return f"line {mark.line + 1}: {first}" if mark is not None else first
