@@ -8,8 +8,9 @@ Interface used by `api.Sandbox`:
       sandbox started ahead of its run (Sandbox(prewarm=N)), which records nothing until
       `finish`. defer: with the fork server, stop at the request; `ready()` does the rest.
   Session.finish(argv=None, after_start=...) -> Result  runs it to the end: create and start
-      recorded durably before "S", the workload, exit recorded. argv: the command of a sandbox
-      started ahead (SandboxError before "S" when it cannot travel with it: `went` stays False).
+      recorded durably before "S", the workload, exit recorded durably before it returns.
+      argv: the command of a sandbox started ahead (SandboxError before "S" when it cannot travel
+      with it: `went` stays False).
       after_start: called once the workload is on its way.
   Session.abort()  tears down a started sandbox that will not run (nothing recorded).
 start and finish release everything when they fail; finish always does when it returns.
