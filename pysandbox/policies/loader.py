@@ -12,7 +12,6 @@ import os
 from pysandbox import __version__, fastjson, paths
 from pysandbox.policies.model import Profile, from_dict
 from pysandbox.types import UserError
-from pysandbox.userfiles import read_text, yaml_problem
 
 # 2: values checked too (validate.value_errors); 3: contradictions (overrides.conflicts). A profile
 # cached by an older build is validated again.
@@ -84,6 +83,7 @@ def parse_profile_file(path: str | os.PathLike[str]) -> Profile:
     import yaml
 
     from pysandbox.policies.validate import validate_profile
+    from pysandbox.userfiles import read_text, yaml_problem  # a cached profile needs neither
 
     path = os.fspath(path)
     text = read_text(path, "profile", _FIX)

@@ -11,7 +11,6 @@ import os
 from pysandbox.policies.model import Profile
 from pysandbox.record import record
 from pysandbox.types import SandboxError, is_decimal
-from pysandbox.userfiles import read_text
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the run path
 if TYPE_CHECKING:
@@ -180,6 +179,8 @@ def parse_env(items: list[str], host: dict[str, str] | os._Environ[str]) -> list
 
 def read_env_file(path: str) -> list[str]:
     """Docker's --env-file: one K=V or K per line, `#` comments and blank lines skipped."""
+    from pysandbox.userfiles import read_text  # only with --env-file: off the `run` path
+
     text = read_text(path, "env file", "give --env-file a UTF-8 file of KEY=VALUE lines", error=fail)
     lines = text.splitlines()
     return [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
