@@ -20,6 +20,9 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
 _MiB = 1 << 20
+# Profiles, configs, manifests and env files are kilobytes: a larger file is a wrong path
+# (`--profile /dev/zero` would otherwise be read until memory runs out).
+MAX_BYTES = 16 * _MiB
 
 
 def read_text(
@@ -27,12 +30,12 @@ def read_text(
     what: str,
     fix: str,
     *,
-    max_bytes: int | None = None,
+    max_bytes: int = MAX_BYTES,
     error: Callable[[str], Exception] = UserError,
 ) -> str:
     """The file as UTF-8 text (newlines as open() in text mode gives them), or `error(message)`.
 
-    With `max_bytes`, at most max_bytes + 1 bytes are read: a FIFO or a device cannot feed us forever.
+    At most max_bytes + 1 bytes are read: a FIFO or a device cannot feed us forever.
     """
     name = os.fspath(path)
     if os.path.isdir(name):
@@ -41,7 +44,7 @@ def read_text(
         data = _read(name, max_bytes)
     except OSError as exc:
         raise error(f"cannot read {what} {name}: {exc.strerror}: {fix}") from None
-    if max_bytes is not None and len(data) > max_bytes:
+    if len(data) > max_bytes:
         raise error(f"{what} {name} is larger than {_size(max_bytes)}: {fix}")
     try:
         text = data.decode("utf-8")
@@ -50,13 +53,13 @@ def read_text(
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def _read(name: str, max_bytes: int | None) -> bytes:
+def _read(name: str, max_bytes: int) -> bytes:
     # O_NONBLOCK: opening a FIFO nobody writes to returns at once (reads then see end of file) instead
     # of waiting for a writer; blocking again for the reads, so a slow writer is waited for, not lost.
     fd = os.open(name, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     with open(fd, "rb") as fh:
         os.set_blocking(fd, True)
-        return fh.read() if max_bytes is None else fh.read(max_bytes + 1)
+        return fh.read(max_bytes + 1)
 
 
 def _size(n: int) -> str:

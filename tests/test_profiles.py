@@ -103,6 +103,14 @@ def test_validate_cli_exit_codes(tmp_path: Path, psb: list[str]) -> None:
     assert "Traceback" not in res.stderr
 
 
+def test_a_device_given_as_a_profile_is_refused_not_read_forever(psb: list[str]) -> None:
+    argv = [*psb, "profile", "validate", "/dev/zero"]
+    res = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+    assert res.returncode == 2
+    fix = "give the path of a readable profile YAML file"
+    assert res.stderr == f"pysandbox: error: profile /dev/zero is larger than 16 MiB: {fix}\n"
+
+
 def test_invalid_yaml_is_one_line(tmp_path: Path, psb: list[str]) -> None:
     broken = tmp_path / "broken.yaml"
     broken.write_text("name: [unclosed\n")

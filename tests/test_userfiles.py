@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from pysandbox.types import EXIT_RUN_FAILURE, SandboxError, UserError
-from pysandbox.userfiles import read_text, yaml_problem
+from pysandbox.userfiles import MAX_BYTES, read_text, yaml_problem
 
 FIX = "give a notes file"
 # read_text in a child: a read that would hang (a FIFO without a writer) or never end (/dev/zero)
@@ -80,6 +80,14 @@ def test_larger_than_max_bytes(tmp_path: Path) -> None:
     assert _message(path, max_bytes=1 << 20) == f"notes {path} is larger than 1 MiB: {FIX}"
     assert _message(path, max_bytes=1000) == f"notes {path} is larger than 1000 bytes: {FIX}"
     assert len(read_text(path, "notes", FIX, max_bytes=(1 << 20) + 1)) == (1 << 20) + 1
+
+
+def test_every_read_has_a_cap_by_default(tmp_path: Path) -> None:
+    path = tmp_path / "huge.yaml"
+    path.write_bytes(b"#" * (MAX_BYTES + 1))
+    assert _message(path) == f"notes {path} is larger than {MAX_BYTES >> 20} MiB: {FIX}"
+    path.write_bytes(b"#" * MAX_BYTES)
+    assert len(read_text(path, "notes", FIX)) == MAX_BYTES
 
 
 def test_a_fifo_without_a_writer_does_not_wait_for_one(tmp_path: Path) -> None:
