@@ -9,10 +9,12 @@ from pathlib import Path
 from typing import Any
 
 from pysandbox.types import UserError
+from pysandbox.userfiles import read_text
 
 MAGIC = "pysandbox-audit-checkpoint"
 VERSION = 1
 _FIX = "pass a file written by `pysandbox audit checkpoint -o FILE`"
+_MAX_BYTES = 1 << 20  # a checkpoint is a few hundred bytes
 _INT64_MAX = 2**63 - 1
 _KINDS = {int: "an integer", str: "a string"}
 
@@ -73,10 +75,9 @@ def _count(data: dict[str, Any], key: str, origin: str) -> int:
 
 
 def read_checkpoint(path: Path) -> Checkpoint:
+    text = read_text(path, "checkpoint", _FIX, max_bytes=_MAX_BYTES)
     try:
-        data = json.loads(path.read_text())
-    except OSError as exc:
-        raise UserError(f"cannot read checkpoint {path}: {exc.strerror}: check the path") from None
+        data = json.loads(text)
     except ValueError:
         raise UserError(f"{path} is not JSON: {_FIX}") from None
     return Checkpoint.from_json(data, str(path))

@@ -270,6 +270,8 @@ def _open_path(
         return _open_oci(src, str(path), want, name, limits)
     if not path.exists():
         raise ArchiveError(f"{path}: no such file: pass an image archive or an OCI layout directory")
+    if not path.is_file():  # a device or a FIFO: read in place and hashed whole, it would never end
+        raise ArchiveError(f"{path}: not a regular file: pass an image archive or an OCI layout directory")
     with open(path, "rb") as f:
         if f.read(4) == ZSTD_MAGIC:  # tarfile cannot index zstd: only a rootfs tarball is read as a stream
             raise NotAnImageError(f"{path}: a zstd-compressed tar: not a docker-archive or OCI layout")

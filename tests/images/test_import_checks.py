@@ -131,6 +131,19 @@ def test_full_disk_after_the_layers_leaves_the_store_as_it_was(
 
 
 @root_conftest.requires_root
+@pytest.mark.parametrize("source", ["/dev/zero", "fifo"])
+def test_a_device_or_fifo_is_refused_not_read_forever(source: str, tmp_path: Path, psb_home: Path) -> None:
+    if source == "fifo":
+        source = str(tmp_path / "fifo")
+        os.mkfifo(source)
+    before = _store_files(psb_home)
+    line = _one_error_line(run_psb("image", "import", "-q", source, timeout=60))
+    assert line == (
+        f"pysandbox: error: {source}: not a regular file: pass an image archive or an OCI layout directory"
+    )
+    assert _store_files(psb_home) == before
+
+
 def test_read_only_store_says_so(tmp_path: Path, tmpfs_home: Callable[..., Path]) -> None:
     home = tmpfs_home("1m")
     assert (

@@ -103,6 +103,8 @@ def test_usage_errors_exit_2_with_one_line(tmp_path: Path, lint_cli) -> None:  #
         ("Dockerfile", "--config", "nope.yaml"),
         ("Dockerfile", "--config", "empty"),
         ("Dockerfile", "--config", "schema.yaml"),
+        ("Dockerfile", "--config", "fifo"),
+        ("Dockerfile", "--config", "/dev/zero"),
         ("empty",),
         ("binary.Dockerfile",),
         ("utf16.Dockerfile",),

@@ -63,8 +63,10 @@ def _config(path: Path | None) -> LintConfig:
     if path is not None:
         if path.is_dir():
             raise UserError(f"config file {path} is a directory: give a .pysandbox.yaml or .hadolint.yaml")
-        if not path.is_file():
+        if not path.exists():
             raise UserError(f"config file {path} not found: check the --config path")
+        if not path.is_file():
+            raise UserError(f"config file {path} is not a file: give a .pysandbox.yaml or .hadolint.yaml")
         return load_config(path)
     found = find_config(Path.cwd())
     return load_config(found) if found else LintConfig()

@@ -273,6 +273,16 @@ def test_malformed_checkpoint_is_refused_not_reported_as_tampering(
     assert audit("verify", "--checkpoint", str(good)).returncode == 0
 
 
+def test_a_device_given_as_a_checkpoint_is_refused_not_read_forever(audit, filled) -> None:
+    filled(3)
+    proc = audit("verify", "--checkpoint", "/dev/zero")
+    assert proc.returncode == 2 and proc.stdout == "", proc.stdout
+    assert proc.stderr == (
+        "pysandbox: error: checkpoint /dev/zero is larger than 1 MiB: "
+        "pass a file written by `pysandbox audit checkpoint -o FILE`\n"
+    )
+
+
 @pytest.mark.parametrize(
     ("column", "value"),
     [("type", "start"), ("sandbox_id", "someone-else"), ("sandbox_id", None), ("time_ns", 1)],
