@@ -187,7 +187,7 @@ class Session:
             early = rec is not None and self.cg is None and self.watcher is None
             if early:
                 _record_exit(rec, result, profile)
-                rec.flush(durable=True, background=False)
+                rec.flush(durable=True)
             self.runner.wait()
             if self.watcher is not None:
                 self.watcher.close()
@@ -401,8 +401,7 @@ def _close_all(
         getattr(lease, "release", None),
         getattr(slot, "release", None),
         getattr(held, "close", None),
-        # exit and what follows it are on disk when run returns
-        None if rec is None else lambda: rec.close(durable=True),
+        getattr(rec, "close", None),  # exit and what follows it are on disk when run returns
     ]
     error: BaseException | None = None
     for step in steps:
