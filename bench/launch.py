@@ -7,8 +7,9 @@ default profile (seccomp, masks: a like-for-like row for context); the warm API 
 one process, `Sandbox(...).run(["/bin/true"])`, default profile with audit on and off, directly,
 through the fork server and with prewarm, and from a caller holding 200 MB more) is timed
 in-process right after, back to back; then, for context, with prewarm and the caller idle 10 ms
-after each run (paced). Prints the means and the ratios against the targets: warm API <= 1.5x
-bwrap, cold CLI <= runc. Needs root (runc).
+after each run (paced). For context too, the cold commands once more in turn (interleaved), so
+that a drift of the VM's speed falls on all of them alike. Prints the means and the ratios
+against the targets: warm API <= 1.5x bwrap, cold CLI <= runc. Needs root (runc).
 
     .venv/bin/python bench/launch.py [--runs N]
 """
@@ -19,6 +20,7 @@ import argparse
 import dataclasses
 import json
 import os
+import shlex
 import shutil
 import statistics
 import subprocess
@@ -105,6 +107,33 @@ def hyperfine(
     return {r["command"]: (r["mean"] * 1000, r["median"] * 1000) for r in data["results"]}
 
 
+def interleaved(commands: dict[str, str], rounds: int, env: dict[str, str]) -> dict[str, Stats]:
+    """The cold commands in turn, one launch of each a round, the order reversed every other round:
+    hyperfine times each command in a block of its own, so a change in the VM's speed between
+    blocks (other tenants' load) lands on one command's figure and moves the ratios; here it
+    lands on all of them alike. Each launch is one posix_spawn and wait, timed by this process."""
+    argvs = {name: shlex.split(command) for name, command in commands.items()}
+    times: dict[str, list[float]] = {name: [] for name in argvs}
+    for _ in range(3):  # warm-up, as hyperfine's
+        for argv in argvs.values():
+            _spawn_and_wait(argv, env)
+    for i in range(rounds):
+        names = list(argvs) if i % 2 == 0 else list(reversed(argvs))
+        for name in names:
+            start = time.perf_counter()
+            _spawn_and_wait(argvs[name], env)
+            times[name].append((time.perf_counter() - start) * 1000)
+    return {name: (statistics.mean(t), statistics.median(t)) for name, t in times.items()}
+
+
+def _spawn_and_wait(argv: list[str], env: dict[str, str]) -> None:
+    with open(os.devnull, "wb") as null:
+        pid = os.posix_spawnp(argv[0], argv, env, file_actions=[(os.POSIX_SPAWN_DUP2, null.fileno(), 1)])
+    _, status = os.waitpid(pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{argv[0]} failed ({os.waitstatus_to_exitcode(status)}): {shlex.join(argv)}")
+
+
 def warm_api_process(rootfs: Path, runs: int, audit: str, heap_mb: int = 0, mode: str = "direct") -> Stats:
     """`warm_api` in a process of its own: each configuration pays for what it loads (the audit
     log's modules), not for what an earlier one left in memory (fork copies the page tables)."""
@@ -145,7 +174,11 @@ def warm_api(rootfs: Path, runs: int, audit: str, heap_mb: int = 0, mode: str = 
 
 
 def report(
-    cold: dict[str, Stats], warm: dict[str, Stats], context: dict[str, Stats], paced: dict[str, Stats]
+    cold: dict[str, Stats],
+    warm: dict[str, Stats],
+    context: dict[str, Stats],
+    paced: dict[str, Stats],
+    turns: dict[str, Stats],
 ) -> None:
     """Means and medians (a shared machine's stragglers move the mean), ratios, target verdicts.
     The paced rows are context: the targets are judged on runs back to back, as bwrap's are."""
@@ -163,6 +196,11 @@ def report(
     print(f"paced (context, no target: the caller idles {PACE_MS} ms after each run) x bwrap (mean / median)")
     for name, (mean, median) in paced.items():
         print(f"  {name}: {mean / bwrap[0]:.2f}x / {median / bwrap[1]:.2f}x")
+    runc_turns = turns["runc run"]
+    print("interleaved (context: the cold commands in turn, one launch each a round) x runc (mean / median)")
+    for name, (mean, median) in turns.items():
+        print(f"  {name:45} {mean:8.2f} ms {median:8.2f} ms   "
+              f"{mean / runc_turns[0]:5.2f} / {median / runc_turns[1]:5.2f}")  # fmt: skip
     print("targets (mean / median):")
     for name, (mean, median) in warm.items():
         ok = ["met" if v <= 1.5 * b else "MISSED" for v, b in ((mean, bwrap[0]), (median, bwrap[1]))]
@@ -214,6 +252,7 @@ def main() -> int:
             "runc run": f"runc --root {work / 'runc-state'} run --bundle {bundle} psb-bench-launch",
         }
         cold = hyperfine(commands, args.runs, env, work / "hyperfine.json")
+        turns = interleaved(commands, args.runs, env)
         hardened = bwrap_hardened(rootfs, default_bpf(work / "default.bpf"))
         context = hyperfine({HARDENED: hardened}, args.runs, env, work / "hyperfine-shell.json", shell=True)
         n = args.runs * 2
@@ -252,7 +291,7 @@ def main() -> int:
                 rootfs, n, "events", mode="prewarm2+fork-server+paced"
             ),
         }
-        report(cold, warm, context, paced)
+        report(cold, warm, context, paced, turns)
         return 0
     finally:
         shutil.rmtree(work, ignore_errors=True)
