@@ -306,13 +306,7 @@ class Store:
     ) -> None:
         """`change(conn, version it finds)` in one write transaction (writers racing to create or
         upgrade the log see each other's work), then durable."""
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            change(conn, conn.execute("PRAGMA user_version").fetchone()[0])
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
+        _write_transaction(conn, lambda: change(conn, conn.execute("PRAGMA user_version").fetchone()[0]))
         self._committed += 1
         self._sync()
 
@@ -389,10 +383,11 @@ class Store:
         conn = self.conn()
         if len(events) > BULK_EVENTS and not self._bulk:
             self._become_bulk(conn)
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        rows: list[Row] = []
+
+        def append() -> None:
             last_seq, prev = self._head(conn)
-            rows = _chain(events, last_seq, prev, self.hasher)
+            rows[:] = _chain(events, last_seq, prev, self.hasher)
             seq = last_seq + len(rows)
             _insert(conn, rows)
             first = last_seq + 1
@@ -406,11 +401,8 @@ class Store:
                     "INSERT OR IGNORE INTO sink_cursors VALUES (?, ?)",
                     [(key, first - 1) for key in queued_sinks],
                 )
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
+
+        _write_transaction(conn, append)
         self._committed += 1
         return rows
 
@@ -639,6 +631,24 @@ _WRITE_FIXES = {
     "SQLITE_CANTOPEN": "make its directory writable, or set PYSANDBOX_HOME",
     "SQLITE_PERM": "make it and its directory writable, or set PYSANDBOX_HOME",
 }
+
+
+def _write_transaction(conn: sqlite3.Connection, body: Callable[[], None]) -> None:
+    """body under BEGIN IMMEDIATE, then COMMIT; on any exception, ROLLBACK. The BEGIN is inside the
+    try: a KeyboardInterrupt (or any exception from a signal handler) that lands right after it
+    would otherwise leave this process's connection holding the log's write lock, and every writer
+    on the host waiting for it. A transaction such an interrupt left open before is rolled back
+    first."""
+    if conn.in_transaction:
+        conn.execute("ROLLBACK")
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        body()
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
 
 
 def _is_busy(exc: sqlite3.Error) -> bool:
