@@ -45,11 +45,12 @@ _TYPES = (
         ("image", "rootfs", "command"),
     ),
     EventType("start", (), ("pid", "command"), "info", ("pid",)),
-    # duration and cpu_time in seconds, peak_memory in bytes; signal is null for a normal exit
+    # duration and cpu_time in seconds, peak_memory in bytes; signal is null for a normal exit;
+    # reason: set when pysandbox itself ended a running sandbox (the caller interrupted, an error)
     EventType(
         "exit",
         ("status", "signal"),
-        ("duration", "peak_memory", "cpu_time", "oom_killed"),
+        ("duration", "peak_memory", "cpu_time", "oom_killed", "reason"),
         "info",
         ("status", "signal", "duration", "peak_memory", "cpu_time"),
     ),

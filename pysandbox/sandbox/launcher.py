@@ -409,6 +409,7 @@ class Runner:
             self.forwarder.install()
             if self.pid_b:
                 self.forwarder.set_target(self.pid_b)
+        sent = False
         while True:  # B may report "R" before A reports B's pid: take them in any order
             msg = self._recv()
             kind, body = msg[:1], msg[1:].decode(errors="replace")
@@ -425,7 +426,11 @@ class Runner:
                     self._unexpected(b"")
                 before_start(self.pid_b)
                 assert self.sock is not None
-                self.sock.send(go)
+                try:
+                    self.sock.send(go)
+                except OSError:  # killed between its "R" and our check's end
+                    self._unexpected(b"")
+                sent = True
                 after_start()
             elif kind == b"X":
                 status, _, signum = body.partition(" ")
@@ -434,6 +439,8 @@ class Runner:
                 err, _, reason = body.partition(" ")
                 code = 127 if err.isdigit() and int(err) in (errno.ENOENT, errno.ENOTDIR) else 126
                 return code, None, reason or "cannot execute"
+            elif sent and not msg:
+                return self._killed()
             else:
                 self._unexpected(msg)
 
@@ -504,6 +511,16 @@ class Runner:
         status = self._reap()
         detail = f" (exit status {status})" if status is not None else ""
         raise SandboxError(f"the sandbox stopped during set-up{detail}")
+
+    def _killed(self) -> tuple[int, int | None, str | None]:
+        """PID 1 gone without its report once the workload ran: killed from outside (an admin's
+        kill -9, the OOM killer), and the workload with it (the pid namespace ends with PID 1).
+        As `docker run`: 128+N for signal N."""
+        status = self._reap()
+        if status is not None and status < 0:
+            return 128 - status, -status, None
+        detail = f" (exit status {status})" if status is not None else ""
+        raise SandboxError(f"the sandbox's init ended without reporting how its workload ended{detail}")
 
     def _reap(self) -> int | None:
         if not self.pid_a:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import os
 import select
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -154,6 +157,34 @@ def test_sandbox_dies_with_its_launcher(psb_mode: Psb) -> None:
     again = psb_mode.run("--name", "doomed", "--rootfs", str(psb_mode.rootfs), "--", "/bin/true")
     assert again.returncode == 0, again.stderr
     assert not state.exists()
+
+
+def _exit_events(psb: Psb, name: str) -> list[dict[str, Any]]:
+    python = sys.executable if psb.mode == "root" else psb.user.python
+    argv = [python, "-m", "pysandbox", "audit", "log", "--type", "exit", "--format", "json"]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=60, env=psb.env(), **psb._who())
+    assert done.returncode == 0, done.stderr
+    return [e for e in json.loads(done.stdout) if e["sandbox"]["name"] == name]
+
+
+def test_a_sandbox_whose_init_is_killed_ends_as_killed(psb_mode: Psb) -> None:
+    """kill -9 of PID 1 from the host (an admin, the OOM killer) while the workload runs: 137, as
+    `docker run`, and the exit recorded as such; not 125 ("pysandbox failed")."""
+    proc = psb_mode.popen("--name", "shot", "--rootfs", str(psb_mode.rootfs), "--", "/bin/sh", "-c",
+                          "echo ready; sleep 1000")  # fmt: skip
+    try:
+        _wait_line(proc, "ready")
+        init = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
+        assert len(init) == 1, init
+        os.kill(int(init[0]), signal.SIGKILL)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+        proc.communicate()
+    assert proc.returncode == 128 + 9, err
+    assert "error" not in err, err
+    [event] = _exit_events(psb_mode, "shot")
+    assert (event["status"], event["signal"]) == (137, 9)
 
 
 def test_fds_of_the_caller_do_not_leak(psb_mode: Psb, world_dir: Path) -> None:
