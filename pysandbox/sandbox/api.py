@@ -13,7 +13,7 @@ from __future__ import annotations
 import atexit
 import os
 import sys
-from _thread import allocate_lock
+from _thread import allocate_lock, get_ident
 
 from pysandbox.policies import overrides as ov
 from pysandbox.policies.model import Profile
@@ -165,6 +165,7 @@ class Sandbox:
         self.prewarm = int(prewarm)  # how many sandboxes wait, started ahead (True: one)
         self._ahead: list[Session] = []  # oldest first
         self._ahead_lock = allocate_lock()
+        self._closed = False
         if self.rootfs and self.image:
             raise SandboxError("both an image and --rootfs given: use one of them")
         if self.prewarm < 0:
@@ -231,8 +232,15 @@ class Sandbox:
         return command
 
     def run(self, argv: Sequence[str]) -> Result:
+        if self._closed:
+            raise SandboxError("this Sandbox is closed: make a new one to run more sandboxes")
+        if self.forward_signals and not _in_main_thread():
+            raise SandboxError(
+                "forward_signals=True needs the main thread (only it can set signal handlers): "
+                "run from the main thread, or pass forward_signals=False"
+            )
         with self._ahead_lock:
-            ahead = self._ahead.pop(0) if self._ahead else None
+            ahead = _take(self._ahead)
         after_start = self._top_up if self.prewarm else _nothing
         if ahead is not None:
             _AHEAD.discard(ahead)
@@ -272,7 +280,7 @@ class Sandbox:
         try:
             while True:
                 with self._ahead_lock:
-                    if len(self._ahead) >= self.prewarm:
+                    if self._closed or len(self._ahead) >= self.prewarm:
                         return
                 server = self._fork_server()
                 session = Session(
@@ -298,6 +306,7 @@ class Sandbox:
         """Tear down the sandboxes started ahead (prewarm) and stop the fork server, if this Sandbox
         has them (sandboxes still running die with the server)."""
         with self._ahead_lock:
+            self._closed = True
             ahead, self._ahead = self._ahead, []
         for session in ahead:
             _AHEAD.discard(session)
@@ -315,6 +324,28 @@ class Sandbox:
 
 def _nothing() -> None:
     pass
+
+
+def _take(ahead: list[Session]) -> Session | None:
+    """The oldest sandbox started ahead that this thread may run: one it started itself, or the
+    main thread did. One started by another thread dies when that thread ends (PR_SET_PDEATHSIG),
+    which could be in the middle of this run's workload."""
+    me, main = get_ident(), _main_thread()
+    for session in ahead:
+        if session.thread in (me, main):
+            ahead.remove(session)
+            return session
+    return None
+
+
+def _main_thread() -> int | None:
+    threading = sys.modules.get("threading")  # not imported: no thread was started through it
+    return threading.main_thread().ident if threading is not None else None
+
+
+def _in_main_thread() -> bool:
+    main = _main_thread()
+    return main is None or main == get_ident()
 
 
 _AHEAD: set[Session] = set()  # sandboxes started ahead, torn down at exit if still waiting

@@ -111,6 +111,14 @@ class ForkServer:
             report.close()
         return int(answer[1:]) if answer.startswith(b"X") else int(signal.SIGKILL)
 
+    def __del__(self) -> None:
+        """A Sandbox dropped without close(): the server exits on EOF, and is reaped here rather
+        than left a zombie for the caller's lifetime."""
+        try:
+            self.close()
+        except Exception:  # at interpreter shutdown, say
+            pass
+
     def close(self) -> None:
         """Stop the server (a sandbox still running is killed with it) and reap it."""
         with self._lock:

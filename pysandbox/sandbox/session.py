@@ -21,6 +21,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+from _thread import get_ident
 
 from pysandbox.policies import overrides as ov
 from pysandbox.policies.model import Limits, Profile
@@ -59,6 +60,7 @@ class Session:
         self.server = server
         self.argv = spec.argv
         self.ahead = False  # started ahead: its command comes with finish
+        self.thread = 0  # the thread that started it (it dies with that thread: PR_SET_PDEATHSIG)
         self.went = False  # ready, and about to get "S": a failure from then on is the run's
         self.started = 0.0
         self.rec: Any = None
@@ -82,6 +84,7 @@ class Session:
         configures it once the server has forked it."""
         self.started = time.monotonic()
         self.ahead = ahead
+        self.thread = get_ident()
         spec = self.spec
         profile = spec.profile
         ns = profile.namespaces
@@ -171,6 +174,7 @@ class Session:
     ) -> Result:
         assert self.runner is not None and self.lease is not None
         profile, rec = self.spec.profile, self.rec
+        exited = False
         try:
             if self.ahead:  # the sandbox's life, as recorded, begins now
                 assert argv is not None
@@ -186,6 +190,7 @@ class Session:
             # while PID 1 exits: the reap then finds it gone.
             early = rec is not None and self.cg is None and self.watcher is None
             if early:
+                exited = True
                 _record_exit(rec, result, profile)
                 rec.flush(durable=True)
             self.runner.wait()
@@ -200,8 +205,16 @@ class Session:
             if rec is not None and not early:
                 for d in self.denials:
                     rec.event("seccomp_violation", syscall=d.syscall, nr=d.nr, pid=d.pid, arch=d.arch)
+                exited = True
                 _record_exit(rec, result, profile)
             return result
+        except BaseException as exc:
+            if rec is not None and self.went and not exited:
+                # the release below kills PID 1, and the pid namespace ends with it
+                duration = round(time.monotonic() - self.started, 6)
+                rec.event("exit", status=128 + 9, signal=9, duration=duration,
+                          reason=f"ended by pysandbox: {_describe(exc)}")  # fmt: skip
+            raise
         finally:
             # one started ahead that never got "S" records nothing, as if aborted
             self._release(record=self.went or not self.ahead)
@@ -478,6 +491,11 @@ def _record_create(
             risk=finding.severity.label if finding else None,
             rule=finding.rule_id if finding else None,
         )
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc)
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 def _record_exit(rec: Any, result: Result, profile: Profile) -> None:

@@ -5,6 +5,7 @@ unprivileged-user case both ways.)"""
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import signal
@@ -93,3 +94,14 @@ def test_the_server_and_its_sandboxes_die_with_the_caller(busybox_rootfs: Path, 
         if host.poll() is None:
             host.kill()
             host.wait()
+
+
+@requires_root
+def test_a_sandbox_dropped_without_close_reaps_its_server(busybox_rootfs: Path, out: Any) -> None:
+    box = Sandbox("default", rootfs=busybox_rootfs, stdout=out, stderr=out, fork_server=True)
+    assert box.run(["/bin/true"]).status == 0
+    assert box._server is not None
+    server = box._server.pid
+    del box
+    gc.collect()
+    assert not os.path.exists(f"/proc/{server}")  # exited and reaped, not a zombie

@@ -11,6 +11,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -281,3 +282,84 @@ def test_the_waiting_sandbox_dies_with_its_caller(busybox_rootfs: Path, tmp_path
         if host.poll() is None:
             host.kill()
             host.wait()
+
+
+@requires_root
+def test_a_sandbox_started_ahead_by_another_thread_is_left_to_it(busybox_rootfs: Path, out: Any) -> None:
+    """A sandbox dies with the thread that started it: one that a worker thread started ahead
+    must not run another thread's workload, or it dies with the worker in the middle of it."""
+    box = Sandbox("default", rootfs=busybox_rootfs, stdout=out, stderr=out, prewarm=1)
+    try:
+        leave = threading.Event()
+
+        def worker() -> None:
+            # runs the main thread's sandbox started ahead, and starts the next one itself
+            assert box.run(["/bin/true"]).status == 0
+            leave.wait(30)
+
+        thread = threading.Thread(target=worker)
+        thread.start()
+        deadline = time.monotonic() + 30
+        while not box._ahead and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert box._ahead and box._ahead[0].thread == thread.ident
+        threading.Timer(0.3, leave.set).start()  # the worker ends while the next workload runs
+        result = box.run(["/bin/sh", "-c", "sleep 1; exit 7"])
+        thread.join()
+        assert (result.status, result.signal) == (7, None)
+    finally:
+        box.close()
+
+
+@requires_root
+def test_a_run_ended_by_an_interrupt_records_its_exit(busybox_rootfs: Path, out: Any) -> None:
+    box = Sandbox("default", rootfs=busybox_rootfs, stdout=out, stderr=out)
+    timer = threading.Timer(1.0, os.kill, (os.getpid(), signal.SIGINT))
+    timer.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            box.run(["/bin/sleep", "30"])
+    finally:
+        timer.cancel()
+        box.close()
+    [start] = _events("start")
+    [end] = _events("exit")
+    assert end["sandbox"]["id"] == start["sandbox"]["id"]
+    assert (end["status"], end["signal"]) == (137, 9)
+    assert end["reason"] == "ended by pysandbox: KeyboardInterrupt"
+    assert run_psb("audit", "verify").returncode == 0
+
+
+@requires_root
+@pytest.mark.parametrize("fork_server", [False, True])
+def test_a_closed_sandbox_refuses_to_run(busybox_rootfs: Path, out: Any, fork_server: bool) -> None:
+    before = set(_descendants(os.getpid()))
+    with Sandbox("default", rootfs=busybox_rootfs, stdout=out, stderr=out, prewarm=2,
+                 fork_server=fork_server) as box:  # fmt: skip
+        assert box.run(["/bin/true"]).status == 0
+    with pytest.raises(SandboxError, match="this Sandbox is closed: make a new one"):
+        box.run(["/bin/true"])
+    assert set(_descendants(os.getpid())) <= before  # nothing started again: no server, none ahead
+    assert not _leases()
+
+
+@requires_root
+def test_signal_forwarding_outside_the_main_thread_is_refused_before_anything_starts(
+    busybox_rootfs: Path, out: Any
+) -> None:
+    box = Sandbox("default", rootfs=busybox_rootfs, stdout=out, stderr=out, forward_signals=True)
+    errors: list[BaseException] = []
+
+    def worker() -> None:
+        try:
+            box.run(["/bin/true"])
+        except BaseException as exc:
+            errors.append(exc)
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    thread.join()
+    [error] = errors
+    assert isinstance(error, SandboxError) and "needs the main thread" in str(error)
+    assert _events("create") == []  # refused before a sandbox was made
+    assert box.run(["/bin/true"]).status == 0  # from the main thread it works
