@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from pysandbox.policies.loader import builtin_names, load_profile
+from pysandbox.policies.loader import builtin_names, load_profile, parse_profile_file
 from pysandbox.policies.model import Profile
 from pysandbox.policies.validate import ProfileError, parse_size, validate_profile
 from pysandbox.types import UserError
@@ -223,3 +223,101 @@ def test_missing_profile_file_and_directory_say_the_fix(
     argv = [*psb, "run", "--rootfs", str(busybox_rootfs), "--profile", str(tmp_path), "--", "true"]
     run = subprocess.run(argv, capture_output=True, text=True, timeout=120)
     assert run.returncode == 125 and run.stderr == f"pysandbox: error: profile '{tmp_path}' {directory}"
+
+
+# Case A: a size that does not parse used to be the only error reported (validate raised right after
+# the sizes); case B: a bad `name` was (the value checks need a profile, and one without `name` was none).
+EVERY_ERROR = {
+    "bad-size": (
+        "name: every\nnamespace: {}\nfilesystem: {read_only_rot: true}\nlimits: {memory: 12zz}\n"
+        "capabilities: {keep: [NOT_A_CAP]}\nuser: {uid: -5}\nnetwork: {mode: bogus}\n"
+        "seccomp: {profile: /nonexistent/seccomp.json}\n",
+        ["limits.memory: bad size '12zz'", "filesystem.read_only_rot: unknown field",
+         "network.mode: Input should be 'none', 'host' or 'slirp'", "namespace: unknown field",
+         "user.uid: -5 is not a valid uid", "capabilities.keep.0: unknown capability 'NOT_A_CAP'",
+         "seccomp.profile: seccomp profile '/nonexistent/seccomp.json'"],
+    ),
+    "bad-tmp-size": (
+        "name: every\nnamespace: {}\nfilesystem: {tmp_size: 64q, read_only_rot: true}\n"
+        "capabilities: {keep: [NOT_A_CAP]}\nuser: {uid: -5}\nnetwork: {mode: bogus}\n"
+        "seccomp: {profile: /nonexistent/seccomp.json}\n",
+        ["filesystem.tmp_size: bad size '64q'", "filesystem.read_only_rot: unknown field",
+         "network.mode: Input should be 'none', 'host' or 'slirp'", "namespace: unknown field",
+         "user.uid: -5 is not a valid uid", "capabilities.keep.0: unknown capability 'NOT_A_CAP'",
+         "seccomp.profile: seccomp profile '/nonexistent/seccomp.json'"],
+    ),
+    "bad-name": (
+        "name: [x]\ncapabilities: {keep: [NOT_A_CAP]}\nuser: {uid: -3}\n",
+        ["name: Input should be a valid string", "user.uid: -3 is not a valid uid",
+         "capabilities.keep.0: unknown capability 'NOT_A_CAP'"],
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(("text", "expected"), EVERY_ERROR.values(), ids=EVERY_ERROR.keys())
+def test_a_bad_size_or_name_hides_no_other_field_error(
+    tmp_path: Path, psb: list[str], busybox_rootfs: Path, text: str, expected: list[str]
+) -> None:
+    """Every error, each once and with its path: type and unknown-field errors (in pydantic's order,
+    sizes first), then value errors; one line each from validate, one line for run."""
+    path = tmp_path / "every.yaml"
+    path.write_text(text)
+    res = subprocess.run([*psb, "profile", "validate", str(path)], capture_output=True, text=True)
+    assert res.returncode == 2 and res.stdout == "", res.stderr
+    lines = res.stderr.splitlines()
+    assert len(lines) == len(expected), res.stderr
+    for line, error in zip(lines, expected, strict=True):
+        assert line.startswith(f"{path}: {error}"), res.stderr
+    run = subprocess.run([*psb, "run", "--rootfs", str(busybox_rootfs), "--profile", str(path), "--", "true"],
+                         capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert run.returncode == 125 and run.stderr.count("\n") == 1, run.stderr
+    assert run.stderr.startswith(f"pysandbox: error: {path}: invalid profile: {expected[0]}")
+    positions = [run.stderr.find(f"; {error}") for error in expected[1:]]
+    assert -1 not in positions and positions == sorted(positions), run.stderr
+    with pytest.raises(ProfileError) as exc:
+        parse_profile_file(path)
+    assert len(exc.value.errors) == len(expected)
+    assert all(e.startswith(x) for e, x in zip(exc.value.errors, expected, strict=True)), exc.value.errors
+
+
+# One error each, and nothing said of the default or stand-in that replaced the refused value:
+# no `limits.memory_swap: needs limits.memory`, no network contradiction with a `mode` never read.
+ONE_ERROR = [
+    ("limits: {memory: 12zz}", "limits.memory: bad size '12zz'"),
+    ("limits: {memory: 12zz, memory_swap: 1g}", "limits.memory: bad size '12zz'"),
+    ("filesystem: {tmp_size: 64q}", "filesystem.tmp_size: bad size '64q'"),
+    ("namespaces: {net: false}\nnetwork: {mode: bogus}", "network.mode: Input should be"),
+    ("namespaces: {net: maybe}\nnetwork: {mode: host}", "namespaces.net: Input should be a valid boolean"),
+    ("rlimits: [{name: nofile, soft: 10, hard: many}]", "rlimits.0.hard: Input should be a valid integer"),
+    ("namespace: {}", "namespace: unknown field"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("fields", "error"), ONE_ERROR, ids=[f.split("\n")[-1] for f, _ in ONE_ERROR])
+def test_a_single_error_is_reported_once_without_noise(
+    tmp_path: Path, psb: list[str], fields: str, error: str
+) -> None:
+    path = tmp_path / "one.yaml"
+    path.write_text(f"name: one\n{fields}\n")
+    res = subprocess.run([*psb, "profile", "validate", str(path)], capture_output=True, text=True)
+    assert res.returncode == 2 and res.stdout == "", res.stderr
+    assert res.stderr.startswith(f"{path}: {error}") and res.stderr.count("\n") == 1, res.stderr
+    with pytest.raises(ProfileError) as exc:
+        parse_profile_file(path)
+    assert len(exc.value.errors) == 1 and exc.value.errors[0].startswith(error)
+
+
+def test_items_of_a_list_are_checked_around_one_of_the_wrong_type() -> None:
+    """An item pydantic refuses takes a stand-in, not the whole list with it: the others are still checked."""
+    doc = {
+        "user": {"additional_gids": [1, "a", -1]},
+        "capabilities": {"keep": ["CHOWN", 5, "BOGUS"]},
+        "rlimits": [{"name": "bogus", "soft": "a", "hard": 1}, {"name": "nofile", "soft": 10, "hard": 5}],
+    }
+    with pytest.raises(ProfileError) as exc:
+        validate_profile(doc, "p.yaml")
+    assert [e.split(":")[0] for e in exc.value.errors] == [
+        "name", "user.additional_gids.1", "capabilities.keep.1", "rlimits.0.soft", "user.additional_gids.2",
+        "capabilities.keep.2", "rlimits.0.name", "rlimits.1",
+    ]  # fmt: skip
+    assert doc["user"] == {"additional_gids": [1, "a", -1]}  # the caller's document is not changed

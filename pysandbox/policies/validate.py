@@ -20,8 +20,9 @@ if TYPE_CHECKING:
 
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?\s*$", re.IGNORECASE)
 _UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
-SIZE_FIELDS = (("limits", "memory"), ("limits", "memory_swap"), ("filesystem", "tmp_size"),
-               ("filesystem", "upper_size"))  # fmt: skip
+# In the profile's field order, which pydantic's errors follow too.
+SIZE_FIELDS = (("filesystem", "tmp_size"), ("filesystem", "upper_size"), ("limits", "memory"),
+               ("limits", "memory_swap"))  # fmt: skip
 
 
 class ProfileError(UserError):
@@ -44,53 +45,132 @@ def parse_size(value: str | int) -> int:
 
 def validate_profile(data: Any, source: str, local: bool = True) -> Profile:
     """local=False: a profile reviewed for another machine (audit config): a seccomp file it
-    names need not exist here; one that does is still checked."""
+    names need not exist here; one that does is still checked.
+
+    Every error is reported in one pass, in this order: sizes that do not parse, then what pydantic
+    refuses (types, unknown fields), then the values `run` would refuse. A field refused by the
+    first two takes its default (or a stand-in) for the value checks, which then leave out what
+    depends on it: a bad `limits.memory` hides neither an unknown field nor a bad capability, and
+    does not also give `limits.memory_swap: needs limits.memory`."""
     from pydantic import TypeAdapter, ValidationError
 
     if not isinstance(data, dict):
         raise ProfileError(source, ["the document must be a mapping of profile fields"])
-    errors = _normalize_sizes(data)
+    data = copy.deepcopy(data)  # the caller's document is left as it was
+    refused: list[str] = []  # paths of the fields that hold a default or a stand-in, not the file's value
+    errors = []
+    for path, problem in _normalize_sizes(data):
+        errors.append(f"{path}: {problem}")
+        refused.append(path)
     for rl in data.get("rlimits") or []:
         if isinstance(rl, dict):
             for key in ("soft", "hard"):
                 if rl.get(key) == "unlimited":
                     rl[key] = -1
-    if errors:
-        raise ProfileError(source, errors)
     bind_annotation_names()
     adapter = TypeAdapter(Profile)
     try:
         profile: Profile | None = adapter.validate_python(data)
     except ValidationError as exc:
-        errors = [_describe(err) for err in exc.errors()]
-        profile = _rest(adapter, data, exc.errors())
+        errors += [_describe(err) for err in exc.errors()]
+        profile = _rest(adapter, data, exc.errors(), refused)
     if profile is not None:
-        errors += value_errors(profile, local)
+        errors += [e for e in value_errors(profile, local) if not _depends(e, refused)]
     if errors or profile is None:
         raise ProfileError(source, errors)
     return profile
 
 
-def _rest(adapter: TypeAdapter[Profile], data: dict[str, Any], errors: list[Any]) -> Profile | None:
-    """The document without the fields pydantic refused (they take their defaults), so that the
-    value checks report the other fields' errors in the same pass; None if it is still invalid."""
+def _rest(
+    adapter: TypeAdapter[Profile], data: dict[str, Any], errors: list[Any], refused: list[str]
+) -> Profile | None:
+    """The document with the fields pydantic refused taken out (they take their defaults; a
+    required one, or an item of a list, a stand-in), so that the value checks report the other
+    fields' errors in the same pass; their paths are added to `refused`. None if it is still
+    invalid (what pydantic says of the stand-ins is not the file's error, and is not reported)."""
     from pydantic import ValidationError
 
     rest = copy.deepcopy(data)
-    for err in errors:
-        head, *tail = err["loc"] or ("",)
-        section = rest.get(head)
-        if tail and isinstance(section, dict):
-            section.pop(tail[0], None)
-        else:
-            rest.pop(head, None)
-    try:
-        return adapter.validate_python(rest)
-    except ValidationError:
-        return None
+    for _ in range(3):  # one pass does it; the others are a guard for a stand-in pydantic refuses
+        for err in errors:
+            path = _drop(rest, tuple(err["loc"]))
+            if err["type"] not in ("extra_forbidden", "unexpected_keyword_argument"):
+                refused.append(path)  # an unknown field taken out changes no other field
+        try:
+            return adapter.validate_python(rest)
+        except ValidationError as exc:
+            errors = exc.errors()
+    return None
 
 
-def _normalize_sizes(data: dict[str, Any]) -> list[str]:
+_STAND_IN_NAME = "(invalid)"
+_STAND_IN_RLIMIT = {"name": _STAND_IN_NAME, "soft": 0, "hard": -1}
+
+
+def _drop(rest: dict[str, Any], loc: tuple[Any, ...]) -> str:
+    """Takes the value pydantic refused at `loc` out of `rest`; returns its path (`a.b.0`)."""
+    head, *tail = loc or ("",)
+    section = rest.get(head)
+    if tail and isinstance(section, list) and _is_index(section, tail[0]):  # rlimits.N[.field]
+        i, item = tail[0], section[tail[0]]
+        if len(tail) > 1 and isinstance(item, dict):
+            if tail[1] in _STAND_IN_RLIMIT:
+                item[tail[1]] = _STAND_IN_RLIMIT[tail[1]]  # required: the name, soft and hard
+            else:
+                item.pop(tail[1], None)
+            return f"{head}.{i}.{tail[1]}"
+        section[i] = dict(_STAND_IN_RLIMIT)
+        return f"{head}.{i}"
+    if tail and isinstance(section, dict):
+        key = tail[0]
+        items = section.get(key)
+        if len(tail) > 1 and isinstance(items, list) and _is_index(items, tail[1]):
+            items[tail[1]] = _stand_in_item(head, key)  # the other items are still checked
+            return f"{head}.{key}.{tail[1]}"
+        section.pop(key, None)
+        return f"{head}.{key}"
+    if head == "name":  # the one required field of a profile
+        rest[head] = _STAND_IN_NAME
+    else:
+        rest.pop(head, None)
+    return str(head)
+
+
+def _is_index(items: list[Any], key: Any) -> bool:
+    return isinstance(key, int) and 0 <= key < len(items)
+
+
+def _stand_in_item(section: str, key: str) -> Any:
+    """A value pydantic accepts for one item of the list field `section.key` (tuple[int, ...] or
+    tuple[str, ...]); what the value checks say of it is left out by _depends."""
+    import dataclasses
+
+    from pysandbox.policies import model
+
+    kinds = {f.name: str(f.type) for f in dataclasses.fields(Profile)}
+    record = getattr(model, kinds.get(section, ""), None)
+    if not dataclasses.is_dataclass(record):
+        return ""
+    fields = {f.name: str(f.type) for f in dataclasses.fields(record)}
+    return 0 if fields.get(key, "").startswith("tuple[int") else ""
+
+
+def _depends(error: str, refused: list[str]) -> bool:
+    """Whether a value error is about a refused field (its own path is that field's, inside it,
+    or holds it: `rlimits.0` for a refused `rlimits.0.soft`), or names one (`limits.memory_swap:
+    needs limits.memory`): it would be about the default or stand-in, not the file's value."""
+    path = error.split(": ", 1)[0]
+    for bad in refused:
+        if path == bad or path.startswith(bad + ".") or bad.startswith(path + "."):
+            return True
+        if "." in bad and re.search(rf"(?<![\w./-]){re.escape(bad)}(?![\w-])", error):
+            return True
+    return False
+
+
+def _normalize_sizes(data: dict[str, Any]) -> list[tuple[str, str]]:
+    """Sizes written with a unit (`64m`) become bytes; a size that does not parse is taken out of
+    `data` (the field takes its default) and returned as (path, problem)."""
     errors = []
     for section, key in SIZE_FIELDS:
         part = data.get(section)
@@ -98,7 +178,8 @@ def _normalize_sizes(data: dict[str, Any]) -> list[str]:
             try:
                 part[key] = parse_size(part[key])
             except ValueError as exc:
-                errors.append(f"{section}.{key}: {exc}")
+                del part[key]
+                errors.append((f"{section}.{key}", str(exc)))
     return errors
 
 
