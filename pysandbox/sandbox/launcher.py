@@ -523,16 +523,20 @@ class Runner:
         raise SandboxError(f"the sandbox's init ended without reporting how its workload ended{detail}")
 
     def _reap(self) -> int | None:
+        """A's exit status. pid_a is cleared once the wait is over, not before: an interrupt
+        during the wait (KeyboardInterrupt in the caller) leaves it for `close` to kill and reap."""
         if not self.pid_a:
             return None
-        pid, self.pid_a = self.pid_a, 0
         if self.server is not None and self.report is not None:
-            report, self.report = self.report, None
-            return os.waitstatus_to_exitcode(self.server.wait(report))
+            status = self.server.wait(self.report)
+            self.pid_a, self.report = 0, None
+            return os.waitstatus_to_exitcode(status)
         try:
-            _, status = os.waitpid(pid, 0)
+            _, status = os.waitpid(self.pid_a, 0)
         except ChildProcessError:
+            self.pid_a = 0
             return None
+        self.pid_a = 0
         return os.waitstatus_to_exitcode(status)
 
     def close(self) -> None:
