@@ -178,12 +178,23 @@ def parse_env(items: list[str], host: dict[str, str] | os._Environ[str]) -> list
 
 
 def read_env_file(path: str) -> list[str]:
-    """Docker's --env-file: one K=V or K per line, `#` comments and blank lines skipped."""
+    """Docker's --env-file: one K=V or K per line, `#` comments and blank lines skipped; leading
+    blanks go, the value is kept as written (trailing blanks too), a name with a blank in it is
+    refused (`export K=V` is shell, not an env file)."""
     from pysandbox.userfiles import read_text  # only with --env-file: off the `run` path
 
     text = read_text(path, "env file", "give --env-file a UTF-8 file of KEY=VALUE lines", error=fail)
-    lines = text.splitlines()
-    return [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
+    items = []
+    for number, line in enumerate(text.splitlines(), 1):
+        line = line.lstrip()
+        if not line or line.startswith("#"):
+            continue
+        name = line.partition("=")[0]
+        if name != "".join(name.split()):
+            raise fail(f"env file {path} line {number}: variable {name!r} contains whitespace: "
+                       "write KEY=VALUE lines (no `export`, no blanks around =)")  # fmt: skip
+        items.append(line)
+    return items
 
 
 def parse_user(text: str) -> tuple[int, int | None]:

@@ -72,6 +72,14 @@ def test_bad_flags(psb_self: Psb, args: list[str], expected: str) -> None:
     assert expected in _fails(psb_self, *args)
 
 
+def test_an_env_file_line_with_a_blank_in_its_name_is_refused(psb_self: Psb, world_dir: Path) -> None:
+    env_file = world_dir / "shell.env"
+    env_file.write_text("A=1\nexport B=2\n")
+    env_file.chmod(0o644)
+    line = _fails(psb_self, "--env-file", str(env_file), "--", "/bin/true")
+    assert f"env file {env_file} line 2: variable 'export B' contains whitespace" in line
+
+
 def test_unsafe_overrides_need_allow_unsafe(psb_mode: Psb) -> None:
     r = str(psb_mode.rootfs)
     line = _fails(psb_mode, "--profile", "strict", "--user", "0", "--rootfs", r, "--", "/bin/true")

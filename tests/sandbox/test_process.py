@@ -206,7 +206,7 @@ def test_fds_of_the_caller_do_not_leak(psb_mode: Psb, world_dir: Path) -> None:
 
 def test_environment_is_cleared_then_set(psb_mode: Psb, world_dir: Path) -> None:
     env_file = world_dir / "env"
-    env_file.write_text("# comment\nFROM_FILE=file value\n\n")
+    env_file.write_text("# comment\nFROM_FILE=file value\n\n  INDENTED=kept as written  \n")
     env_file.chmod(0o644)
     done = psb_mode.run(
         "-e",
@@ -231,9 +231,10 @@ def test_environment_is_cleared_then_set(psb_mode: Psb, world_dir: Path) -> None
     lines = done.stdout.splitlines()
     env = dict(line.split("=", 1) for line in lines if "=" in line)
     assert env["FOO"] == "bar" and env["FROM_HOST"] == "host value" and env["FROM_FILE"] == "file value"
+    assert env["INDENTED"] == "kept as written  "  # as docker: leading blanks go, the value stays
     assert env["PATH"].startswith("/usr/local/sbin") and env["HOME"] == "/root"
     assert "SECRET_TOKEN" not in env and "NOT_IN_HOST" not in env and "PYSANDBOX_HOME" not in env
-    assert set(env) <= {"FOO", "FROM_HOST", "FROM_FILE", "PATH", "HOME", "TERM", "PWD", "SHLVL"}
+    assert set(env) <= {"FOO", "FROM_HOST", "FROM_FILE", "INDENTED", "PATH", "HOME", "TERM", "PWD", "SHLVL"}
     assert lines[-1] == "/work/dir"
 
 
