@@ -134,6 +134,36 @@ def test_no_delegation_fails_closed_unless_allow_unsafe(test_user: Any, busybox_
         assert event["message"].startswith("--memory (limits.memory): ")
 
 
+def test_each_unenforced_limit_names_its_own_hierarchy(test_user: Any, busybox_rootfs: Path) -> None:
+    """Under cgroup v1 each controller has a hierarchy of its own: the reason given for each limit
+    left out is that controller's, not the first one's."""
+    with sandbox_home(SimpleNamespace(uid=65534, gid=65534)) as home:
+        env = {"PATH": os.environ["PATH"], "PYSANDBOX_HOME": str(home), "LANG": "C.UTF-8"}
+        limits = ["--memory", "100m", "--pids-limit", "50", "--rootfs", str(busybox_rootfs)]
+        argv = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", test_user.python, "-m",
+                "pysandbox", "run", *limits]  # fmt: skip
+
+        def run(*args: str) -> subprocess.CompletedProcess[str]:
+            full = [*argv, *args]
+            return subprocess.run(full, env=env, capture_output=True, text=True, timeout=60, cwd="/")
+
+        mounts = v1_mounts()
+        refused = run("--", "true")
+        assert refused.returncode == 125, refused.stderr
+        for controller in ("memory", "pids"):
+            assert f"{mounts[controller]}/" in refused.stderr, refused.stderr
+        allowed = run("--allow-unsafe", "--", "true")
+        assert allowed.returncode == 0, allowed.stderr
+        prefix = "pysandbox: warning: "
+        warnings = {
+            line.removeprefix(prefix).split(" (", 1)[0]: line
+            for line in allowed.stderr.splitlines()
+            if line.startswith(prefix)
+        }
+        assert f"{mounts['memory']}/" in warnings["--memory"], warnings
+        assert f"{mounts['pids']}/" in warnings["--pids-limit"], warnings
+
+
 def test_setup_needs_root(test_user: Any) -> None:
     proc = test_user.pysandbox("setup", "--delegate", test_user.name)
     assert proc.returncode == 2

@@ -52,23 +52,25 @@ def create(
     leaf = leaf_name(sandbox_id)
     backend = backend or detect()
     if backend is None:
-        reason = "no cgroup filesystem is mounted"
-        _refuse(plan.controllers(), reason, unenforced)
+        _refuse(dict.fromkeys(plan.controllers(), "no cgroup filesystem is mounted"), unenforced)
         return None
     reasons = backend.missing(plan)
     if reasons:
-        blocked = _blocked(backend, plan) or list(plan.controllers())
-        _refuse(blocked, reasons[0], unenforced)
-        plan = _without(plan, blocked)
+        blocked = _blocked(backend, plan) or dict.fromkeys(plan.controllers(), reasons[0])
+        _refuse(blocked, unenforced)
+        plan = _without(plan, list(blocked))
         if not plan.controllers() or backend.missing(plan):
             return None
     return backend.create(leaf, plan)
 
 
-def _refuse(blocked: Sequence[str], reason: str, unenforced: list[str] | None) -> None:
+def _refuse(blocked: dict[str, str], unenforced: list[str] | None) -> None:
+    """blocked: controller -> why its limit cannot be enforced (under cgroup v1, each controller
+    has a hierarchy of its own, so each may have its own reason)."""
     if unenforced is None:
-        raise SandboxError(f"cannot enforce resource limits: {reason}: {_fix(blocked)}")
-    unenforced.extend(f"{_LIMITS[c][1]}: {reason}" for c in blocked)
+        reasons = "; ".join(dict.fromkeys(blocked.values()))
+        raise SandboxError(f"cannot enforce resource limits: {reasons}: {_fix(list(blocked))}")
+    unenforced.extend(f"{_LIMITS[c][1]}: {reason}" for c, reason in blocked.items())
 
 
 def _without(plan: Plan, blocked: Sequence[str]) -> Plan:
@@ -102,13 +104,14 @@ def describe(stats: CgroupStats, limits: Limits) -> list[str]:
     return lines
 
 
-def _blocked(backend: Backend, plan: Plan) -> list[str]:
-    """The controllers of the plan whose limit, alone, cannot be enforced."""
-    blocked = []
+def _blocked(backend: Backend, plan: Plan) -> dict[str, str]:
+    """The controllers of the plan whose limit, alone, cannot be enforced, with the reason."""
+    blocked = {}
     for controller in plan.controllers():
         fields = _LIMITS[controller][0]
-        if backend.missing(Plan(**{name: getattr(plan, name) for name in fields})):
-            blocked.append(controller)
+        reasons = backend.missing(Plan(**{name: getattr(plan, name) for name in fields}))
+        if reasons:
+            blocked[controller] = reasons[0]
     return blocked
 
 
