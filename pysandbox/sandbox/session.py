@@ -62,6 +62,7 @@ class Session:
         self.ahead = False  # started ahead: its command comes with finish
         self.thread = 0  # the thread that started it (it dies with that thread: PR_SET_PDEATHSIG)
         self.went = False  # ready, and about to get "S": a failure from then on is the run's
+        self.created = False  # its create event is recorded: an exit must follow, whatever happens
         self.started = 0.0
         self.rec: Any = None
         self.held: Any = None
@@ -164,7 +165,8 @@ class Session:
             self.runner = Runner(plan, spec.forward_signals, attach, self._forked, self.on_warning, join,
                                  self._meanwhile, server)  # fmt: skip
             self.runner.start(defer)
-        except BaseException:
+        except BaseException as exc:
+            self._record_end(exc)
             self._release(record=not ahead)  # a refused mount, say, is recorded (not when ahead)
             self._drop_keep_dir()
             raise
@@ -209,11 +211,8 @@ class Session:
                 _record_exit(rec, result, profile)
             return result
         except BaseException as exc:
-            if rec is not None and self.went and not exited:
-                # the release below kills PID 1, and the pid namespace ends with it
-                duration = round(time.monotonic() - self.started, 6)
-                rec.event("exit", status=128 + 9, signal=9, duration=duration,
-                          reason=f"ended by pysandbox: {_describe(exc)}")  # fmt: skip
+            if not exited:
+                self._record_end(exc)
             raise
         finally:
             # one started ahead that never got "S" records nothing, as if aborted
@@ -275,6 +274,24 @@ class Session:
                                image=spec.image)  # fmt: skip
         if self.rec is not None:
             _record_create(self.rec, spec, self.argv, self.overrides, self.findings, self.unenforced)
+            self.created = True
+
+    def _record_end(self, exc: BaseException) -> None:
+        """The exit of a sandbox whose create is in the log but that ends by an exception: its
+        set-up failed (125), or, once its workload started, the release kills it (137: the pid
+        namespace ends with PID 1). A failure to record it leaves `exc` to be raised."""
+        if self.rec is None or not self.created:
+            return
+        duration = round(time.monotonic() - self.started, 6)
+        try:
+            if self.went:
+                self.rec.event("exit", status=128 + 9, signal=9, duration=duration,
+                               reason=f"ended by pysandbox: {_describe(exc)}")  # fmt: skip
+            else:
+                self.rec.event("exit", status=125, signal=None, duration=duration,
+                               reason=f"set-up failed: {_describe(exc)}")  # fmt: skip
+        except Exception:
+            pass
 
     def _release(self, record: bool) -> None:
         """Everything this sandbox holds, in order; record=False: the events not yet committed are
@@ -494,7 +511,10 @@ def _record_create(
 
 
 def _describe(exc: BaseException) -> str:
+    """pysandbox's own errors by their message (written for users), anything else by its type too."""
     text = str(exc)
+    if isinstance(exc, UserError | SandboxError):
+        return text
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 

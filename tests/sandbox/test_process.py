@@ -159,12 +159,17 @@ def test_sandbox_dies_with_its_launcher(psb_mode: Psb) -> None:
     assert not state.exists()
 
 
-def _exit_events(psb: Psb, name: str) -> list[dict[str, Any]]:
+def _audit_log(psb: Psb, *args: str) -> list[dict[str, Any]]:
     python = sys.executable if psb.mode == "root" else psb.user.python
-    argv = [python, "-m", "pysandbox", "audit", "log", "--type", "exit", "--format", "json"]
+    argv = [python, "-m", "pysandbox", "audit", "log", "--format", "json", *args]
     done = subprocess.run(argv, capture_output=True, text=True, timeout=60, env=psb.env(), **psb._who())
     assert done.returncode == 0, done.stderr
-    return [e for e in json.loads(done.stdout) if e["sandbox"]["name"] == name]
+    events: list[dict[str, Any]] = json.loads(done.stdout)
+    return events
+
+
+def _exit_events(psb: Psb, name: str) -> list[dict[str, Any]]:
+    return [e for e in _audit_log(psb, "--type", "exit") if e["sandbox"]["name"] == name]
 
 
 def test_a_sandbox_whose_init_is_killed_ends_as_killed(psb_mode: Psb) -> None:
@@ -185,6 +190,18 @@ def test_a_sandbox_whose_init_is_killed_ends_as_killed(psb_mode: Psb) -> None:
     assert "error" not in err, err
     [event] = _exit_events(psb_mode, "shot")
     assert (event["status"], event["signal"]) == (137, 9)
+
+
+def test_a_set_up_failure_records_an_exit_for_its_create(psb_mode: Psb) -> None:
+    """Every create in the log is followed by an exit: one whose set-up failed (here PID 1 cannot
+    enter its working directory, a file) ends with 125 and the reason, and no start."""
+    done = psb_mode.run("--name", "nowhere", "-w", "/bin/busybox", "--rootfs", str(psb_mode.rootfs), "--",
+                        "/bin/true")  # fmt: skip
+    assert done.returncode == 125, done.stderr
+    [event] = _exit_events(psb_mode, "nowhere")
+    assert (event["status"], event["signal"]) == (125, None)
+    assert event["reason"].startswith("set-up failed: cannot enter the working directory /bin/busybox")
+    assert [e["type"] for e in _audit_log(psb_mode, "--sandbox", "nowhere")] == ["create", "exit"]
 
 
 def test_fds_of_the_caller_do_not_leak(psb_mode: Psb, world_dir: Path) -> None:
