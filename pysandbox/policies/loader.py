@@ -8,14 +8,16 @@ mtime and ctime, all checked on every read) and rebuilt with `model.from_dict` o
 from __future__ import annotations
 
 import os
+from zlib import crc32
 
 from pysandbox import __version__, fastjson, paths
-from pysandbox.policies.model import Profile, from_dict
+from pysandbox.policies.model import Profile, from_dict, shape
 from pysandbox.types import UserError
 
-# 2: values checked too (validate.value_errors); 3: contradictions (overrides.conflicts). A profile
-# cached by an older build is validated again.
-_CACHE_FORMAT = 3
+# 2: values checked too (validate.value_errors); 3: contradictions (overrides.conflicts); 4:
+# capabilities.grant_non_root. A profile cached by an older build is validated again, and so is one
+# cached by another profile model (fields or defaults changed): the model's shape is part of the key.
+_CACHE_FORMAT = f"4-{crc32(shape().encode()):08x}"
 _FIX = "give the path of a readable profile YAML file"
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the run path
@@ -99,8 +101,6 @@ def parse_profile_file(path: str | os.PathLike[str]) -> Profile:
 def _cache_file(real: str) -> str:
     """One cache file per profile path. The name only spreads paths over files (a CRC, not a
     digest: what the file holds is trusted only when its recorded identity matches)."""
-    from zlib import crc32
-
     raw = os.fsencode(real)
     return paths.location(paths.CACHE, "profiles", f"{crc32(raw):08x}{crc32(raw[::-1]):08x}.json")
 

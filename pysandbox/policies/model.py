@@ -95,11 +95,20 @@ class UserSpec:
 
 @record(frozen=True)
 class Capabilities:
-    """The capabilities the workload keeps, in all five sets; everything else is dropped."""
+    """The workload's capabilities; every capability not named here is dropped from all five sets.
+
+    keep: the bounding set, and what a workload running as root inside (uid 0) holds: permitted =
+        effective = keep, inheritable = ambient = empty (Docker's semantics).
+    grant_non_root: what a workload running as any other uid holds (permitted = effective =
+        inheritable = ambient; ambient so that it survives execve), each one also in keep. Empty
+        (the default): a non-root workload has no capabilities at all, as under Docker and Podman;
+        `--cap-add X` puts X in keep and here, as Podman gives a non-root user its --cap-add list.
+    """
 
     __pydantic_config__ = _STRICT
 
     keep: tuple[str, ...] = ()
+    grant_non_root: tuple[str, ...] = ()
 
 
 @record(frozen=True)
@@ -241,3 +250,18 @@ def _nested(cls: type[Any]) -> dict[str, tuple[bool, type[Any]]]:
             out[name] = (many, target)
     type.__setattr__(cls, "_nested_records", out)
     return out
+
+
+def shape(cls: type[Any] = Profile) -> str:
+    """The model's fields, nested records and plain defaults as one string (no typing, no
+    dataclasses): a profile cached by another model must not be read as one of this model."""
+    nested = _nested(cls)
+    parts = []
+    for name, default in cls._record_spec:
+        kind = nested.get(name)
+        if kind is None:  # a required field's default is record's private marker: no repr
+            plain = default is None or isinstance(default, (str, int, float, tuple))
+            parts.append(f"{name}={default!r}" if plain else name)
+        else:
+            parts.append(f"{name}{'*' if kind[0] else ''}({shape(kind[1])})")
+    return ",".join(parts)

@@ -131,8 +131,9 @@ def check_hostname(name: str, what: str = "--hostname") -> str:
 
 
 def conflicts(p: Profile) -> list[str]:
-    """`path: problem: fix` for namespace settings the profile's other fields contradict (run would
-    otherwise apply one of the two silently: the host's network under mode none, say)."""
+    """`path: problem: fix` for settings the profile's other fields contradict (run would otherwise
+    apply one of the two silently: the host's network under mode none, say, or a capability granted
+    to a non-root user that the bounding set leaves out)."""
     out = []
     mode = p.network.mode
     if not p.namespaces.net and mode != "host":
@@ -151,6 +152,33 @@ def conflicts(p: Profile) -> list[str]:
             f"hostname: {p.hostname!r} cannot be set with namespaces.uts: false (the sandbox shares the "
             "host's hostname): remove hostname, or set namespaces.uts: true"
         )
+    out.extend(_grant_outside_keep(p))
+    return out
+
+
+def _grant_outside_keep(p: Profile) -> list[str]:
+    """capabilities.grant_non_root entries missing from capabilities.keep (the bounding set): the
+    launcher could not grant them. Unknown names are validate's to report."""
+    caps = p.capabilities
+    if not caps.grant_non_root:
+        return []
+    keep = set()
+    for name in caps.keep:
+        try:
+            keep.add(capabilities.canonical(name))
+        except UserError:
+            pass
+    out = []
+    for i, name in enumerate(caps.grant_non_root):
+        try:
+            canonical = capabilities.canonical(name)
+        except UserError:
+            continue
+        if canonical not in keep:
+            out.append(
+                f"capabilities.grant_non_root.{i}: {name} is not in capabilities.keep, the most any user "
+                f"inside may hold: add {canonical} to capabilities.keep, or remove it from grant_non_root"
+            )
     return out
 
 
@@ -232,7 +260,7 @@ def apply(profile: Profile, req: Requested, allow_unsafe: bool = False) -> tuple
             b.change(flag, path, value, unsafe=_looser_limit(_get(b.profile, path), value))
     if req.cpuset is not None:
         _cpuset(b, req.cpuset)
-    _capabilities(b, req)
+    _capabilities(b, req, profile.user.uid)
     if req.seccomp is not None:
         rank_old = SECCOMP_ORDER.get(b.profile.seccomp.profile, 1)
         rank_new = SECCOMP_ORDER.get(req.seccomp)
@@ -283,16 +311,41 @@ def _cpu_list(text: str) -> set[int]:
     return parse_cpu_list(text)
 
 
-def _capabilities(b: _Builder, req: Requested) -> None:
+def _capabilities(b: _Builder, req: Requested, profile_uid: int) -> None:
+    """docker's --cap-drop then --cap-add on capabilities.keep; podman's rule for a non-root user:
+    what --cap-add names is granted to it too (capabilities.grant_non_root), and nothing else is.
+    `profile_uid`: the profile's own user, before --user. Names compare canonically (a profile may
+    spell CHOWN as cap_chown)."""
     keep = list(b.profile.capabilities.keep)
+    grant = list(b.profile.capabilities.grant_non_root)
     drop = {_cap(c, "--cap-drop") for c in req.cap_drop}
     if drop:
-        kept = () if "ALL" in drop else tuple(c for c in keep if c not in drop)
+        kept = () if "ALL" in drop else tuple(c for c in keep if _canonical(c) not in drop)
         b.change("--cap-drop", "capabilities.keep", kept, unsafe=False)
         keep = list(kept)
+        still = {_canonical(k) for k in kept}
+        grant = [c for c in grant if _canonical(c) in still]
+        b.change("--cap-drop", "capabilities.grant_non_root", tuple(grant), unsafe=False)
     wanted = [_cap(c, "--cap-add") for c in req.cap_add]
     if "ALL" in wanted:  # docker's --cap-add ALL: every capability the kernel has
         wanted = list(capabilities.NAMES)
-    added = [c for c in dict.fromkeys(wanted) if c not in keep]
+    wanted = list(dict.fromkeys(wanted))
+    kept_now = {_canonical(k) for k in keep}
+    added = [c for c in wanted if c not in kept_now]
     if added:
         b.change("--cap-add", "capabilities.keep", tuple(keep + added), unsafe=True)
+    granted_now = {_canonical(g) for g in grant}
+    granted = [c for c in wanted if c not in granted_now]
+    if granted:
+        # Within keep, a grant loosens only a profile whose own user is non-root (a capability such
+        # as SETUID can make that user root): a root profile already gives its user all of keep.
+        b.change("--cap-add", "capabilities.grant_non_root", tuple(grant + granted), unsafe=profile_uid != 0)
+
+
+def _canonical(name: str) -> str:
+    """A profile's capability name as --cap-add/--cap-drop give it (validated profiles only hold
+    known names; an unknown one is left as it is, and the launcher refuses it)."""
+    try:
+        return capabilities.canonical(name)
+    except UserError:
+        return name

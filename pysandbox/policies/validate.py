@@ -228,11 +228,12 @@ def _ids(p: Profile) -> Iterator[str]:
     for path, value, kind in ids:
         if not 0 <= value <= ID_MAX:
             yield f"{path}: {value} is not a valid {kind}: use 0 to {ID_MAX}"
-    for i, name in enumerate(p.capabilities.keep):
-        try:
-            capabilities.canonical(name)
-        except UserError as exc:
-            yield f"capabilities.keep.{i}: {exc}"
+    for key in ("keep", "grant_non_root"):  # a granted one outside keep: overrides.conflicts
+        for i, name in enumerate(getattr(p.capabilities, key)):
+            try:
+                capabilities.canonical(name)
+            except UserError as exc:
+                yield f"capabilities.{key}.{i}: {exc}"
 
 
 def _paths(p: Profile) -> Iterator[str]:

@@ -1,13 +1,15 @@
 """Reducing the workload's capabilities in all five sets (bounding, permitted, effective, inheritable,
-ambient) to the profile's `capabilities.keep`.
+ambient) to what the profile's `capabilities` section gives the user it runs as.
 
 `plan()` runs in the launcher; the other functions run in the workload and only make syscalls.
-Semantics (what /proc/PID/status shows after execve):
+Semantics (what /proc/PID/status shows after execve), as Docker's and Podman's:
   root inside      CapBnd = CapPrm = CapEff = keep, CapInh = CapAmb = 0 (as Docker since 20.10.14,
                    CVE-2022-24769: a non-empty inheritable set lets file capabilities re-grant caps).
-  non-root inside  CapBnd = keep; keep is also raised in inheritable and ambient so that it survives
-                   execve (without ambient, a non-root user loses every capability at exec and
-                   --cap-add would be meaningless); nothing outside keep is reachable either way.
+  non-root inside  CapBnd = keep; CapPrm = CapEff = CapInh = CapAmb = grant_non_root (the caps the user
+                   granted explicitly, --cap-add; always within keep): raised in inheritable and
+                   ambient so that they survive execve. Nothing granted (the default): no capability
+                   at all, so `-u 1000` cannot setuid(0), chown or override file permissions
+                   (Podman: a non-root user's Effective = Permitted = Ambient = its --cap-add list).
 """
 
 from __future__ import annotations
@@ -46,21 +48,25 @@ _libc.prctl.restype = ctypes.c_int
 
 @record(frozen=True)
 class CapPlan:
-    keep: int  # bit mask
+    keep: int  # bit mask: the bounding set
     last_cap: int  # highest capability number this kernel knows
-    ambient: bool  # also raise `keep` in inheritable + ambient (non-root target user)
+    permitted: int  # bit mask: permitted = effective (keep for root, the granted ones otherwise)
+    ambient: bool  # also raise `permitted` in inheritable + ambient (non-root target user)
 
     @property
     def inheritable(self) -> int:
-        return self.keep if self.ambient else 0
+        return self.permitted if self.ambient else 0
 
 
-def plan(keep: tuple[str, ...], target_uid: int) -> CapPlan:
+def plan(keep: tuple[str, ...], grant_non_root: tuple[str, ...], target_uid: int) -> CapPlan:
     try:
         bits = capabilities.mask(keep)
+        granted = capabilities.mask(grant_non_root) & bits  # never beyond the bounding set
     except Exception as exc:
         raise SandboxError(f"profile capabilities: {exc}") from None
-    return CapPlan(keep=bits, last_cap=kernel_last_cap(), ambient=target_uid != 0 and bits != 0)
+    if target_uid == 0:
+        return CapPlan(keep=bits, last_cap=kernel_last_cap(), permitted=bits, ambient=False)
+    return CapPlan(keep=bits, last_cap=kernel_last_cap(), permitted=granted, ambient=granted != 0)
 
 
 def kernel_last_cap() -> int:
@@ -91,7 +97,8 @@ def drop_bounding(p: CapPlan) -> None:
 
 
 def keep_across_setuid(enable: bool) -> None:
-    """Without PR_SET_KEEPCAPS a switch from uid 0 to non-zero empties the permitted set."""
+    """Without PR_SET_KEEPCAPS a switch from uid 0 to non-zero empties the permitted set, and the
+    capset that follows cannot raise anything back: set it when a non-root user is granted some."""
     try:
         prctl(PR_SET_KEEPCAPS, 1 if enable else 0)
     except OSError as exc:
@@ -103,7 +110,7 @@ def set_sets(p: CapPlan) -> None:
     header = _CapHeader(_LINUX_CAPABILITY_VERSION_3, 0)
     data = (_CapData * 2)()
     for i in range(2):
-        word = (p.keep >> (32 * i)) & 0xFFFFFFFF
+        word = (p.permitted >> (32 * i)) & 0xFFFFFFFF
         inh = (p.inheritable >> (32 * i)) & 0xFFFFFFFF
         data[i] = _CapData(word, word, inh)
     if _libc.capset(ctypes.byref(header), data) != 0:
@@ -113,7 +120,7 @@ def set_sets(p: CapPlan) -> None:
         prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL)
         if p.ambient:
             for cap in range(p.last_cap + 1):
-                if p.keep & (1 << cap):
+                if p.permitted & (1 << cap):
                     prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap)
     except OSError as exc:
         raise SandboxError(f"cannot set the ambient capability set: {exc.strerror}") from None

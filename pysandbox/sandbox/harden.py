@@ -8,9 +8,10 @@ Interface used by the launcher:
       fds the launcher must leave open in the workload until apply() (only when observing denials).
   apply(prepared)
       in the workload, after mounts/chdir/fd closing, immediately before execve. Order: LSM exec
-      label, rlimits, bounding set, user and groups, permitted/effective/inheritable/ambient sets,
-      no_new_privs, seccomp last (first, before the capability drop, when a profile disables
-      no_new_privs: loading a filter without it needs CAP_SYS_ADMIN, as runc does).
+      label, rlimits, bounding set, user and groups, permitted/effective/inheritable/ambient sets
+      (caps.py: a non-root user holds only capabilities.grant_non_root), no_new_privs, seccomp
+      last (first, before the capability drop, when a profile disables no_new_privs: loading a
+      filter without it needs CAP_SYS_ADMIN, as runc does).
   watch_denials(prepared, on_denial) -> DenialWatcher | None
       in the launcher, right after fork, when prepared with observe_denials=True: a daemon thread
       receives the seccomp listener from the workload and calls on_denial(seccomp.Denial) for each
@@ -68,7 +69,7 @@ def prepare(
     profile: Profile, uid: int, gid: int, groups: tuple[int, ...] = (), *, observe_denials: bool = False
 ) -> Prepared:
     keep = profile.capabilities.keep
-    cap_plan = caps.plan(keep, uid)
+    cap_plan = caps.plan(keep, profile.capabilities.grant_non_root, uid)
     settings, notices = rlimits.resolve(profile.rlimits)
     lsm_plan = lsm.plan(profile.lsm)
     program = seccomp.plan(profile.seccomp.profile, keep, observe=observe_denials)
@@ -89,7 +90,7 @@ def apply(prepared: Prepared) -> None:
     caps.drop_bounding(p.caps)
     if not p.no_new_privs:
         _load_seccomp(p)
-    if p.uid != 0 and p.caps.keep:
+    if p.uid != 0 and p.caps.permitted:  # capabilities granted to a non-root user
         caps.keep_across_setuid(True)
     _switch_user(p)
     caps.set_sets(p.caps)

@@ -92,11 +92,31 @@ def test_strict_profile_has_nothing() -> None:
     assert fields["Groups"] == ""
 
 
-def test_non_root_user_keeps_added_capabilities_through_exec() -> None:
-    profile = Profile(name="t", user=UserSpec(1000, 1000), capabilities=Capabilities(("NET_BIND_SERVICE",)))
-    fields = _status(profile, 1000, 1000)
+def test_non_root_user_keeps_granted_capabilities_through_exec() -> None:
+    caps = Capabilities(keep=("NET_BIND_SERVICE", "CHOWN"), grant_non_root=("NET_BIND_SERVICE",))
+    fields = _status(Profile(name="t", user=UserSpec(1000, 1000), capabilities=caps), 1000, 1000)
     bit = 1 << capabilities.number("NET_BIND_SERVICE")
-    assert _caps(fields) == dict.fromkeys(("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"), bit)
+    want = dict.fromkeys(("CapInh", "CapPrm", "CapEff", "CapAmb"), bit)
+    assert _caps(fields) == {**want, "CapBnd": bit | 1 << capabilities.number("CHOWN")}
+    assert fields["Uid"].split() == ["1000"] * 4
+
+
+def test_non_root_user_holds_nothing_it_was_not_granted() -> None:
+    """keep is the bounding set only: a non-root workload of the default profile cannot setuid(0),
+    chown or override file permissions (Docker's and Podman's semantics)."""
+    fields = _status(dataclasses.replace(load_profile("default"), user=UserSpec(1000, 1000)), 1000, 1000)
+    assert _caps(fields) == {"CapInh": 0, "CapPrm": 0, "CapEff": 0, "CapBnd": DOCKER_MASK, "CapAmb": 0}
+    assert fields["NoNewPrivs"] == "1" and fields["Seccomp"] == "2"
+
+
+def test_a_grant_never_reaches_beyond_keep() -> None:
+    """A Profile built in Python with a grant outside keep (validate refuses one in a file; run
+    refuses it as a contradiction): the plan still holds no more than the bounding set."""
+    caps = Capabilities(keep=("CHOWN",), grant_non_root=("CHOWN", "SYS_ADMIN"))
+    prepared = harden.prepare(Profile(name="t", user=UserSpec(1000, 1000), capabilities=caps), 1000, 1000)
+    assert prepared.caps.permitted == prepared.caps.inheritable == 1 << capabilities.number("CHOWN")
+    as_root = harden.prepare(Profile(name="t", capabilities=caps), 0, 0)
+    assert as_root.caps.permitted == as_root.caps.keep and as_root.caps.inheritable == 0
 
 
 def test_rootless_strict_semantics(test_user: object) -> None:

@@ -24,8 +24,8 @@ SETS = ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb")
 
 
 @pytest.fixture(params=["root", "rootless"])
-def run(request: pytest.FixtureRequest, busybox_rootfs: Path, world_tmp: Path) -> Any:
-    """run(*args) -> CompletedProcess of `pysandbox run --rootfs BUSYBOX ARGS`."""
+def cli(request: pytest.FixtureRequest, world_tmp: Path) -> Any:
+    """cli(*args) -> CompletedProcess of `pysandbox run ARGS`, as root or as the test user."""
     if request.param == "rootless":
         user = request.getfixturevalue("delegated_user")
         home = world_tmp / "psbhome-hardening-rootless"
@@ -34,17 +34,23 @@ def run(request: pytest.FixtureRequest, busybox_rootfs: Path, world_tmp: Path) -
 
         def as_user(*args: str) -> subprocess.CompletedProcess[str]:
             proc: subprocess.CompletedProcess[str] = user.pysandbox(
-                "run", "--rootfs", str(busybox_rootfs), *args, env={"PYSANDBOX_HOME": str(home)}
+                "run", *args, env={"PYSANDBOX_HOME": str(home)}
             )
             return proc
 
         return as_user
 
     def as_root(*args: str) -> subprocess.CompletedProcess[str]:
-        argv = [sys.executable, "-m", "pysandbox", "run", "--rootfs", str(busybox_rootfs), *args]
+        argv = [sys.executable, "-m", "pysandbox", "run", *args]
         return subprocess.run(argv, capture_output=True, text=True, timeout=120)
 
     return as_root
+
+
+@pytest.fixture
+def run(cli: Any, busybox_rootfs: Path) -> Any:
+    """run(*args) -> CompletedProcess of `pysandbox run --rootfs BUSYBOX ARGS`."""
+    return lambda *args: cli("--rootfs", str(busybox_rootfs), *args)
 
 
 def _status(proc: subprocess.CompletedProcess[str]) -> dict[str, str]:
@@ -71,6 +77,81 @@ def test_cap_add_and_drop(run: Any) -> None:
     assert int(added["CapEff"], 16) == DOCKER_MASK | 1 << capabilities.number("NET_ADMIN")
     dropped = _status(run("--cap-drop", "ALL", "--", "cat", "/proc/self/status"))
     assert int(dropped["CapEff"], 16) == int(dropped["CapBnd"], 16) == 0
+
+
+def _sets(proc: subprocess.CompletedProcess[str]) -> dict[str, int]:
+    fields = _status(proc)
+    return {k: int(fields[k], 16) for k in SETS}
+
+
+def test_non_root_user_has_no_capabilities(run: Any) -> None:
+    """`-u 1000` under default: Docker's 14 capabilities bound the workload but it holds none of
+    them (once it held all 14 in every set, ambient included: root in all but name)."""
+    status = _sets(run("-u", "1000", "--", "cat", "/proc/self/status"))
+    assert status == {"CapInh": 0, "CapPrm": 0, "CapEff": 0, "CapBnd": DOCKER_MASK, "CapAmb": 0}
+    chown = run("-u", "1000", "--", "chown", "0", "/tmp")
+    assert chown.returncode == 1 and "Operation not permitted" in chown.stderr
+    # an image's (or a profile's) non-root user, without -u, is treated the same
+    assert _sets(run("-u", "1000:1000", "--", "cat", "/proc/self/status"))["CapEff"] == 0
+
+
+def test_setuid_fails_for_a_non_root_user(cli: Any) -> None:
+    """The host root (python3 in /usr): setuid(0) is EPERM, unless SETUID is granted."""
+    probe = (
+        "import errno, os\n"
+        "try:\n    os.setuid(0)\nexcept OSError as exc:\n    print(errno.errorcode[exc.errno])\n"
+        "else:\n    print('uid', os.getuid())\n"
+    )
+    python = os.path.realpath("/usr/bin/python3")
+    denied = cli("-u", "1000", "--", python, "-c", probe)
+    assert denied.returncode == 0 and denied.stdout == "EPERM\n", denied.stderr
+    granted = cli("-u", "1000", "--cap-add", "SETUID", "--", python, "-c", probe)
+    assert granted.returncode == 0 and granted.stdout == "uid 0\n", granted.stderr
+
+
+def test_cap_add_is_what_a_non_root_user_holds(run: Any) -> None:
+    """podman's rule: a non-root user holds exactly what --cap-add names, in all but the bounding set."""
+    nbs = 1 << capabilities.number("NET_BIND_SERVICE")
+    kept = _sets(run("-u", "1000", "--cap-add", "NET_BIND_SERVICE", "--", "cat", "/proc/self/status"))
+    assert kept == {"CapInh": nbs, "CapPrm": nbs, "CapEff": nbs, "CapBnd": DOCKER_MASK, "CapAmb": nbs}
+    admin = 1 << capabilities.number("NET_ADMIN")
+    added = _sets(
+        run("-u", "1000", "--cap-add", "net_admin", "--allow-unsafe", "--", "cat", "/proc/self/status")
+    )
+    assert added == {"CapInh": admin, "CapPrm": admin, "CapEff": admin, "CapBnd": DOCKER_MASK | admin,
+                     "CapAmb": admin}  # fmt: skip
+    only = ("-u", "1000", "--cap-drop", "ALL", "--cap-add", "NET_BIND_SERVICE", "--allow-unsafe")
+    assert _sets(run(*only, "--", "cat", "/proc/self/status")) == dict.fromkeys(SETS, nbs)
+
+
+GRANTING_PROFILE = """\
+name: web
+user: {uid: 1000, gid: 1000}
+capabilities: {keep: [NET_BIND_SERVICE, CHOWN], grant_non_root: [NET_BIND_SERVICE]}
+"""
+
+
+def test_a_profile_grants_and_cap_drop_takes_it_back(run: Any, world_tmp: Path) -> None:
+    path = world_tmp / "granting.yaml"
+    path.write_text(GRANTING_PROFILE)
+    path.chmod(0o644)
+    nbs, chown = (1 << capabilities.number(c) for c in ("NET_BIND_SERVICE", "CHOWN"))
+    status = _sets(run("--profile", str(path), "--", "cat", "/proc/self/status"))
+    assert status == {"CapInh": nbs, "CapPrm": nbs, "CapEff": nbs, "CapBnd": nbs | chown, "CapAmb": nbs}
+    dropped = _sets(
+        run("--profile", str(path), "--cap-drop", "NET_BIND_SERVICE", "--", "cat", "/proc/self/status")
+    )
+    assert dropped == {"CapInh": 0, "CapPrm": 0, "CapEff": 0, "CapBnd": chown, "CapAmb": 0}
+    # the profile's own user is non-root: granting it more (CHOWN, in keep) loosens the profile
+    refused = run("--profile", str(path), "--cap-add", "CHOWN", "--", "true")
+    assert refused.returncode == 125 and "capabilities.grant_non_root" in refused.stderr
+    assert "--allow-unsafe" in refused.stderr and refused.stderr.count("\n") == 1
+
+
+def test_root_inside_is_unchanged_by_a_grant(run: Any) -> None:
+    fields = _sets(run("--cap-add", "NET_BIND_SERVICE", "--", "cat", "/proc/self/status"))
+    assert fields == {"CapInh": 0, "CapPrm": DOCKER_MASK, "CapEff": DOCKER_MASK, "CapBnd": DOCKER_MASK,
+                      "CapAmb": 0}  # fmt: skip
 
 
 def test_strict_rlimits(run: Any) -> None:
