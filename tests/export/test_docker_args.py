@@ -101,3 +101,30 @@ def test_output_that_names_no_file_writes_nothing(tmp_path: Path) -> None:
         assert done.returncode == 2 and done.stderr.startswith(f"pysandbox: error: {message}"), done.stderr
         assert len(done.stderr.splitlines()) == 1
         assert sorted(p.name for p in tmp_path.rglob("*")) == ["out"]
+
+
+def test_non_root_flags_add_only_the_granted_capabilities(tmp_path: Path) -> None:
+    """podman gives a non-root user every --cap-add in its effective and ambient sets: adding all
+    of keep would hand that user what pysandbox withholds. docker raises none: said on stderr."""
+    path = tmp_path / "web.yaml"
+    path.write_text(
+        "name: web\nuser: {uid: 1000, gid: 1000}\n"
+        "capabilities: {keep: [CHOWN, NET_BIND_SERVICE], grant_non_root: [net_bind_service]}\n"
+    )
+    done = export("--profile", str(path), "--format", "docker-args")
+    flags, _ = parse(done.stdout)
+    assert flags["--cap-drop"] == ["ALL"] and flags["--cap-add"] == ["NET_BIND_SERVICE"]
+    assert (
+        "note: capabilities.keep is only partly expressible in docker run: for a non-root user" in done.stderr
+    )
+    assert "note: capabilities.grant_non_root is only partly expressible in docker run: docker raises" in (
+        done.stderr
+    )
+    path.write_text("name: web\nuser: {uid: 1000, gid: 1000}\ncapabilities: {keep: [CHOWN]}\n")
+    done = export("--profile", str(path), "--format", "docker-args")
+    flags, _ = parse(done.stdout)
+    assert flags["--cap-drop"] == ["ALL"] and "--cap-add" not in flags
+    assert "note: capabilities.keep is only partly expressible in docker run" in done.stderr
+    assert "note: capabilities.grant_non_root" not in done.stderr
+    root = export("--profile", "default", "--format", "docker-args")
+    assert "capabilities." not in root.stderr

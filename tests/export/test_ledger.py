@@ -17,7 +17,7 @@ name: everything
 namespaces: {uts: false, cgroup: false}
 idmap: {mode: auto, size: 4096}
 user: {uid: 1000, gid: 1000, additional_gids: [10]}
-capabilities: {keep: [CHOWN]}
+capabilities: {keep: [CHOWN, NET_BIND_SERVICE], grant_non_root: [NET_BIND_SERVICE]}
 seccomp: {profile: default}
 no_new_privs: true
 filesystem: {read_only_root: false, tmp_size: 16m, upper_size: 32m, sys: none,
@@ -80,6 +80,7 @@ def test_each_unexpressible_feature_is_one_stderr_line(tmp_path: Path) -> None:
         "mounts.denied_host_paths",
         "mounts.allow_volumes",
         "audit",
+        "capabilities.grant_non_root",
     ):
         assert (
             sum(line.startswith(f"pysandbox: note: {feature} is not expressible") for line in lines) == 1

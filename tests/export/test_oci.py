@@ -16,6 +16,9 @@ from typing import Any
 
 import pytest
 
+from pysandbox.policies import capabilities
+from pysandbox.policies.model import DOCKER_DEFAULT_CAPS
+
 from .helpers import PSB, export, runc_run
 from .probe import ARGV, ATTACKS, facts, outcomes
 
@@ -72,6 +75,41 @@ def test_runc_as_root_matches_pysandbox_run(profile: str, attack_rootfs: Path, s
         assert "id uid=0(root) gid=0(root)" in lines and "root writable" in lines
     assert "/proc/keys 0 bytes" in lines and "/proc/timer_list 0 bytes" in lines
     assert "/proc/sys read-only" in lines and "tmp tmpfs" in lines
+
+
+NON_ROOT_PROFILE = """\
+name: nonroot
+user: {uid: 1000, gid: 1000}
+capabilities: {keep: [KEEP], grant_non_root: [GRANT]}
+""".replace("KEEP", ", ".join(DOCKER_DEFAULT_CAPS))
+
+
+@pytest.mark.parametrize("grant", ["", "NET_BIND_SERVICE"])
+def test_runc_as_root_matches_pysandbox_run_for_a_non_root_user(
+    grant: str, attack_rootfs: Path, scratch: Path
+) -> None:
+    """Docker's capabilities as the bounding set of uid 1000: it holds only what is granted, in
+    effective, permitted, inheritable and ambient, under runc as under `pysandbox run`."""
+    profile = scratch / "nonroot.yaml"
+    profile.write_text(NON_ROOT_PROFILE.replace("GRANT", grant))
+    bundle = scratch / "bundle"
+    export_bundle(str(profile), attack_rootfs, bundle)
+    held = capabilities.mask([grant] if grant else [])
+    proc = json.loads((bundle / "config.json").read_text())["process"]
+    assert proc["user"] == {"uid": 1000, "gid": 1000}
+    sets = proc["capabilities"]
+    assert sets["bounding"] == [f"CAP_{c}" for c in capabilities.validate(DOCKER_DEFAULT_CAPS)]
+    assert all(sets[s] == ([f"CAP_{grant}"] if grant else []) for s in _HELD)
+    lines = compare(pysandbox_run(str(profile), attack_rootfs, "--hostname", "pysandbox"), runc_run(bundle))
+    assert f"CapEff:\t{held:016x}" in lines and f"CapAmb:\t{held:016x}" in lines
+    assert (
+        f"CapInh:\t{held:016x}" in lines
+        and f"CapBnd:\t{capabilities.mask(DOCKER_DEFAULT_CAPS):016x}" in lines
+    )
+    assert "id uid=1000(user) gid=1000(user)" in lines
+
+
+_HELD = ("effective", "permitted", "inheritable", "ambient")
 
 
 def test_runc_as_root_blocks_every_escape_attempt(attack_rootfs: Path, scratch: Path) -> None:

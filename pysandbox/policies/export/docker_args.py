@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pysandbox.policies import capabilities
 from pysandbox.policies.export.source import rlimit_resource
 from pysandbox.policies.export.unsupported import Ledger, engine_path_lists, no_mount_policy
 from pysandbox.policies.model import Profile
@@ -40,16 +41,35 @@ def _user(profile: Profile, ledger: Ledger) -> list[str]:
 
 
 def _capabilities(profile: Profile, ledger: Ledger) -> list[str]:
+    """Root: keep added. A non-root user: only capabilities.grant_non_root, because podman raises
+    every --cap-add into a non-root user's effective and ambient sets: adding all of keep would give
+    that user what pysandbox withholds from it. docker raises none for a non-root user."""
+    caps = profile.capabilities
     out = ["--cap-drop", "ALL"]
-    for cap in profile.capabilities.keep:
+    if profile.user.uid == 0:
+        added = list(caps.keep)
+        ledger.carry("capabilities.keep", "capabilities.grant_non_root")
+    else:
+        granted = {capabilities.canonical(c) for c in caps.grant_non_root}
+        added = [c for c in caps.keep if capabilities.canonical(c) in granted]
+        if len(added) < len(caps.keep):
+            ledger.partly(
+                "capabilities.keep",
+                "for a non-root user only capabilities.grant_non_root is added (podman would grant "
+                "that user every added capability): its bounding set holds no more than those",
+            )
+        else:
+            ledger.carry("capabilities.keep")
+        if caps.grant_non_root:
+            ledger.partly(
+                "capabilities.grant_non_root",
+                "docker raises no ambient capabilities: a non-root user holds none of the granted "
+                "ones after exec (podman does, as pysandbox)",
+            )
+        else:
+            ledger.skip("capabilities.grant_non_root")
+    for cap in added:
         out += ["--cap-add", cap]
-    ledger.carry("capabilities.keep")
-    if profile.capabilities.keep and profile.user.uid != 0:
-        ledger.partly(
-            "capabilities.keep",
-            "docker gives a non-root user the kept capabilities only in the "
-            "bounding set (no ambient set): they are not effective after exec as under pysandbox",
-        )
     return out
 
 

@@ -55,12 +55,17 @@ def container_security(profile: Profile, seccomp: dict[str, str], ledger: Ledger
         "seccompProfile": seccomp,
         "procMount": "Default",  # the runtime's masked and read-only /proc paths
     }
+    # `add` is the bounding set. A non-root container holds none of it after exec (no ambient set),
+    # as a non-root workload of pysandbox holds none of keep: keep is carried for any user.
     ledger.carry("no_new_privs", "filesystem.read_only_root", "user.uid", "user.gid", "capabilities.keep")
-    if profile.capabilities.keep and u.uid != 0:
-        ledger.partly(
-            "capabilities.keep",
-            "Kubernetes raises no ambient capabilities: a non-root container "
-            "keeps the added ones in its bounding set only, not effective after exec",
+    if u.uid == 0:
+        ledger.carry("capabilities.grant_non_root")  # root holds all of keep, here as under pysandbox
+    else:
+        ledger.lacks_if(
+            profile.capabilities.grant_non_root,
+            "capabilities.grant_non_root",
+            "Kubernetes raises no ambient capabilities: a non-root container holds none of the "
+            "granted ones after exec (pysandbox raises them in its ambient set)",
         )
     sc.update(_lsm(profile, ledger))
     return sc

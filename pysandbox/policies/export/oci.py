@@ -139,8 +139,8 @@ def _namespaces(profile: Profile, ledger: Ledger) -> list[dict[str, str]]:
 def _process(spec: RunSpec, ledger: Ledger) -> dict[str, Any]:
     profile = spec.profile
     u = profile.user
-    sets = cap_sets(profile.capabilities.keep, u.uid)
-    ledger.carry("capabilities.keep", "no_new_privs")
+    sets = cap_sets(profile, u.uid)
+    ledger.carry("capabilities.keep", "capabilities.grant_non_root", "no_new_privs")
     proc: dict[str, Any] = {
         "terminal": False,
         "user": {"uid": u.uid, "gid": u.gid},

@@ -65,16 +65,21 @@ class CapSets:
     ambient: tuple[str, ...]
 
 
-def cap_sets(keep: tuple[str, ...], uid: int) -> CapSets:
+def cap_sets(profile: Profile, uid: int) -> CapSets:
+    """Root: keep in bounding, effective, permitted. Any other uid: keep in bounding only, and the
+    profile's capabilities.grant_non_root in effective, permitted, inheritable and ambient."""
     from pysandbox.sandbox import caps
 
     try:
-        plan = caps.plan(keep, uid)
+        plan = caps.plan(profile.capabilities.keep, profile.capabilities.grant_non_root, uid)
     except UserError as exc:
         raise usage_error(exc) from None
-    kept = tuple(f"CAP_{n}" for n in capabilities.names_of(plan.keep))
-    inheritable = tuple(f"CAP_{n}" for n in capabilities.names_of(plan.inheritable))
-    return CapSets(kept, kept, kept, inheritable, kept if plan.ambient else ())
+
+    def names(bits: int) -> tuple[str, ...]:
+        return tuple(f"CAP_{n}" for n in capabilities.names_of(bits))
+
+    held = names(plan.permitted)
+    return CapSets(names(plan.keep), held, held, names(plan.inheritable), held if plan.ambient else ())
 
 
 def rlimit_resource(rl: Rlimit, profile: Profile) -> str:
