@@ -18,6 +18,7 @@ from pysandbox.types import UserError
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the run path
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from typing import Any
 
 _MiB = 1 << 20
 # Profiles, configs, manifests and env files are kilobytes: a larger file is a wrong path
@@ -64,6 +65,23 @@ def _read(name: str, max_bytes: int) -> bytes:
 
 def _size(n: int) -> str:
     return f"{n // _MiB} MiB" if n >= _MiB and n % _MiB == 0 else f"{n} bytes"
+
+
+def parse_yaml(text: str, what: str, path: object, *, fast: bool = False, documents: bool = False) -> Any:
+    """The YAML document (`documents`: the list of documents, empty ones dropped) of a file the
+    user named, through PyYAML's safe loader (`fast`: its C one, when built); one line, naming
+    the file, for a syntax error or a document nested too deeply for the loader to build."""
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader) if fast else yaml.SafeLoader
+    try:
+        if documents:
+            return [d for d in yaml.load_all(text, Loader=loader) if d is not None]
+        return yaml.load(text, Loader=loader)
+    except yaml.YAMLError as exc:
+        raise UserError(f"{what} {path} is not valid YAML: {yaml_problem(exc)}: fix the syntax") from None
+    except RecursionError:
+        raise UserError(f"{what} {path} is nested too deeply to read: flatten its nesting") from None
 
 
 def yaml_problem(exc: Exception) -> str:

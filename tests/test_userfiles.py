@@ -132,3 +132,30 @@ def test_yaml_problem_with_and_without_a_line() -> None:
     assert not hasattr(unmarked.value, "problem_mark")
     assert yaml_problem(unmarked.value) == "unacceptable character #x0007: special characters are not allowed"
     assert yaml_problem(yaml.YAMLError("no document\nsecond line")) == "no document"
+
+
+DEEP = "a: " + "[" * 500 + "]" * 500 + "\n"  # 1 KB that PyYAML's loader cannot build (RecursionError)
+
+
+@pytest.mark.parametrize(
+    ("args", "status", "message"),
+    [
+        (["profile", "validate", "{f}"], 2, "profile {f} is nested too deeply to read: flatten its nesting"),
+        (["run", "--profile", "{f}", "--", "/bin/true"], EXIT_RUN_FAILURE, "profile {f} is nested too"),
+        (["lint", "--config", "{f}", "{dockerfile}"], 2, "config {f} is nested too deeply to read"),
+        (["audit", "config", "{f}"], 2, "{f}: nested too deeply to read"),
+        (["export", "--profile", "default", "--format", "kubernetes", "--workload", "{f}"], 2,
+         "workload {f} is nested too deeply to read"),
+    ],
+)  # fmt: skip
+def test_yaml_nested_too_deeply_is_one_line_not_a_traceback(
+    tmp_path: Path, args: list[str], status: int, message: str
+) -> None:
+    deep = tmp_path / "deep.yaml"
+    deep.write_text(DEEP)
+    dockerfile = tmp_path / "Dockerfile"
+    dockerfile.write_text("FROM scratch\n")
+    argv = [sys.executable, "-m", "pysandbox", *(a.format(f=deep, dockerfile=dockerfile) for a in args)]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+    assert done.returncode == status, done.stderr
+    assert done.stderr.count("\n") == 1 and message.format(f=deep) in done.stderr, done.stderr

@@ -82,17 +82,11 @@ def load_profile(name_or_path: str) -> Profile:
 
 
 def parse_profile_file(path: str | os.PathLike[str]) -> Profile:
-    import yaml
-
     from pysandbox.policies.validate import validate_profile
-    from pysandbox.userfiles import read_text, yaml_problem  # a cached profile needs neither
+    from pysandbox.userfiles import parse_yaml, read_text  # a cached profile needs neither
 
     path = os.fspath(path)
-    text = read_text(path, "profile", _FIX)
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise UserError(f"profile {path} is not valid YAML: {yaml_problem(exc)}: fix the syntax") from None
+    data = parse_yaml(read_text(path, "profile", _FIX), "profile", path)
     if isinstance(data, dict) and "name" not in data:
         data["name"] = os.path.splitext(os.path.basename(path))[0]
     return validate_profile(data, path)

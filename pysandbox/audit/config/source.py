@@ -65,10 +65,12 @@ def load_yaml_documents(text: str, path: str) -> list[Any]:
 
     try:
         roots = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+        builder = _Builder()
+        return [builder.build(root, 0) if root is not None else None for root in roots]
     except yaml.YAMLError as exc:
         raise UserError(f"{path}: not valid YAML: {yaml_problem(exc)}") from None
-    builder = _Builder()
-    return [builder.build(root, 0) if root is not None else None for root in roots]
+    except RecursionError:
+        raise UserError(f"{path}: nested too deeply to read: flatten its nesting") from None
 
 
 def load_json_document(text: str, path: str) -> Any:

@@ -23,7 +23,7 @@ from urllib.parse import SplitResult, parse_qsl, urlsplit
 
 from pysandbox import paths
 from pysandbox.types import UserError
-from pysandbox.userfiles import read_text, yaml_problem
+from pysandbox.userfiles import parse_yaml, read_text
 
 ENV = paths.SINKS_ENV
 FACILITIES = {
@@ -99,13 +99,8 @@ def _env_items(text: str) -> list[Any]:
 def _from_config_file(path: Path) -> list[SinkSpec]:
     if not path.exists():
         return []
-    import yaml
-
     text = read_text(path, "config", "make it a UTF-8 YAML file this user can read")
-    try:
-        data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    except yaml.YAMLError as exc:
-        raise UserError(f"config {path} is not valid YAML: {yaml_problem(exc)}: fix the syntax") from None
+    data = parse_yaml(text, "config", path, fast=True)
     audit = _section(data, str(path), _TOP_KEYS)["audit"]
     sinks = _section(audit, f"{path}: audit", _AUDIT_KEYS)["sinks"]
     if sinks is None:

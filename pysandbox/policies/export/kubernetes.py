@@ -14,7 +14,7 @@ from pysandbox.policies.export.seccomp import dns_label, spo_name
 from pysandbox.policies.export.unsupported import Ledger, engine_path_lists, no_mount_policy
 from pysandbox.policies.model import Profile
 from pysandbox.types import UserError
-from pysandbox.userfiles import read_text, yaml_problem
+from pysandbox.userfiles import parse_yaml, read_text
 
 TMP_VOLUME = "pysandbox-tmp"
 KUBELET_SECCOMP_DIR = "/var/lib/kubelet/seccomp"
@@ -432,13 +432,8 @@ def _yaml_type(value: object) -> str:
 
 
 def _read_workload(path: Path) -> dict[str, Any]:
-    import yaml
-
     text = read_text(path, "workload", "give --workload the path of a YAML manifest")
-    try:
-        docs = [d for d in yaml.safe_load_all(text) if d is not None]
-    except yaml.YAMLError as exc:
-        raise UserError(f"workload {path} is not valid YAML: {yaml_problem(exc)}: fix the syntax") from None
+    docs = parse_yaml(text, "workload", path, documents=True)
     if len(docs) != 1 or not isinstance(docs[0], dict):
         raise UserError(f"workload {path}: give one Kubernetes object (apiVersion, kind) per file")
     for key in ("apiVersion", "kind"):

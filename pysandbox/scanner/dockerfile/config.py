@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from pysandbox.types import Severity, UserError
-from pysandbox.userfiles import read_text, yaml_problem
+from pysandbox.userfiles import parse_yaml, read_text
 
 CONFIG_NAMES = (".pysandbox.yaml", ".pysandbox.yml", ".hadolint.yaml", ".hadolint.yml")
 LABEL_FORMATS = ("text", "url", "email", "semver", "rfc3339", "hash", "spdx")  # hadolint's label-schema types
@@ -70,13 +70,8 @@ def find_config(start: Path) -> Path | None:
 
 
 def load_config(path: Path) -> LintConfig:
-    import yaml
-
     text = read_text(path, "config", "give a readable UTF-8 YAML file (check the --config path)")
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise UserError(f"config {path} is not valid YAML: {yaml_problem(exc)}: fix the syntax") from None
+    raw = parse_yaml(text, "config", path)
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):
