@@ -223,6 +223,10 @@ def test_missing_profile_file_and_directory_say_the_fix(
     argv = [*psb, "run", "--rootfs", str(busybox_rootfs), "--profile", str(tmp_path), "--", "true"]
     run = subprocess.run(argv, capture_output=True, text=True, timeout=120)
     assert run.returncode == 125 and run.stderr == f"pysandbox: error: profile '{tmp_path}' {directory}"
+    not_a_file = "is not a file: give a profile YAML file or a built-in (default, permissive, strict)\n"
+    argv = [*psb, "run", "--rootfs", str(busybox_rootfs), "--profile", "/dev/zero", "--", "true"]
+    run = subprocess.run(argv, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 125 and run.stderr == f"pysandbox: error: profile '/dev/zero' {not_a_file}"
 
 
 # Case A: a size that does not parse used to be the only error reported (validate raised right after

@@ -49,10 +49,10 @@ def _resolve(name_or_path: str) -> str:
     if os.path.isfile(name_or_path):
         return name_or_path
     names = ", ".join(builtin_names())
-    if os.path.isdir(name_or_path):
-        raise UserError(
-            f"profile {name_or_path!r} is a directory: give a profile YAML file or a built-in ({names})"
-        )
+    if os.path.exists(name_or_path):  # a directory, a device, a FIFO, a socket
+        kind = "a directory" if os.path.isdir(name_or_path) else "not a file"
+        fix = f"give a profile YAML file or a built-in ({names})"
+        raise UserError(f"profile {name_or_path!r} is {kind}: {fix}")
     raise UserError(f"profile {name_or_path!r} not found: use a built-in ({names}) or a path to a YAML file")
 
 
