@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from pysandbox.policies import capabilities
 from pysandbox.policies.model import Profile, bind_annotation_names
-from pysandbox.sandbox.cgroups.plan import IO_WEIGHTS, MIN_CPUS, MIN_MEMORY
+from pysandbox.sandbox.cgroups.plan import IO_WEIGHTS, MAX_PIDS, MIN_CPUS, MIN_MEMORY, MIN_PIDS
 from pysandbox.sandbox.spec import MAX_SIZE, is_cpu_list
 from pysandbox.types import SandboxError, UserError
 
@@ -288,8 +288,9 @@ def _limits(p: Profile) -> Iterator[str]:
         yield f"limits.cpus: {lim.cpus} is out of range: use {MIN_CPUS} or more CPUs, or omit it for no limit"
     if lim.cpuset_cpus is not None and not is_cpu_list(lim.cpuset_cpus.replace(" ", "")):
         yield f"limits.cpuset_cpus: {lim.cpuset_cpus!r} is not a cpu list: use e.g. 0-1 or 0,2"
-    if lim.pids is not None and lim.pids != -1 and lim.pids < 1:
-        yield f"limits.pids: {lim.pids} is not a process limit: use 1 or more, or -1 (or omit it) for none"
+    if lim.pids is not None and lim.pids != -1 and not MIN_PIDS <= lim.pids <= MAX_PIDS:
+        yield (f"limits.pids: {lim.pids} is out of range (the sandbox's init is one process): "
+               f"use {MIN_PIDS} to {MAX_PIDS}, or -1 (or omit it) for none")  # fmt: skip
     if lim.io_weight is not None and lim.io_weight not in IO_WEIGHTS:
         low, high = IO_WEIGHTS[0], IO_WEIGHTS[-1]
         yield f"limits.io_weight: {lim.io_weight} is out of range: use {low} to {high}"

@@ -25,6 +25,7 @@ from pysandbox.sandbox.spec import (
     RunSpec,
     Tmpfs,
     Volume,
+    check_mount_points,
     parse_env,
     parse_tmpfs,
     parse_user,
@@ -141,6 +142,7 @@ class Sandbox:
         self.entrypoint = entrypoint
         self.volumes = tuple(v if isinstance(v, Volume) else parse_volume(v) for v in volumes)
         self.tmpfs = tuple(t if isinstance(t, Tmpfs) else parse_tmpfs(t) for t in tmpfs)
+        check_mount_points([*(v.target for v in self.volumes), *(t.target for t in self.tmpfs)])
         if hasattr(env, "items"):  # a mapping (collections.abc stays off the run path)
             self.env = tuple(env.items())
         else:

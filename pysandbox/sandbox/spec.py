@@ -14,6 +14,7 @@ from pysandbox.types import SandboxError, is_decimal
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the run path
 if TYPE_CHECKING:
+    from collections.abc import Iterable
     from typing import Any
 
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -77,9 +78,19 @@ def check_target(target: str, what: str) -> str:
     norm = os.path.normpath(target)
     if norm.startswith("//"):
         norm = "/" + norm.lstrip("/")
-    if norm == "/" or norm == "/proc" or norm.startswith("/proc/"):
-        raise fail(f"{what} target {target!r} is not allowed: mount somewhere other than / and /proc")
+    if norm in ("/", "/dev", "/proc") or norm.startswith("/proc/"):
+        # the sandbox builds these itself; under /dev a device or a tmpfs (/dev/shm) is fine
+        raise fail(f"{what} target {target!r} is not allowed: mount somewhere other than /, /dev and /proc")
     return norm
+
+
+def check_mount_points(targets: Iterable[str]) -> None:
+    """Two mounts on one target would stack, the second hiding the first: refused, as docker does."""
+    seen: set[str] = set()
+    for target in targets:
+        if target in seen:
+            raise fail(f"duplicate mount point {target}: give each -v and --tmpfs a target of its own")
+        seen.add(target)
 
 
 def parse_volume(text: str) -> Volume:

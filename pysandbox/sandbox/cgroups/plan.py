@@ -12,6 +12,8 @@ from pysandbox.types import SandboxError
 CPU_PERIOD_US = 100_000
 MIN_MEMORY = 6 * 1024 * 1024  # docker's minimum; below it the runtime itself cannot start
 MIN_CPUS = 0.01
+MIN_PIDS = 2  # the sandbox's init is one process: with one, the workload could not even start
+MAX_PIDS = 1 << 22  # the kernel's PID_MAX_LIMIT: pids.max refuses more
 IO_WEIGHTS = range(10, 1001)  # docker's blkio weight scale
 
 
@@ -56,9 +58,21 @@ def make_plan(limits: Limits) -> Plan:
         memsw=memsw,
         cpu_quota_us=_cpu_quota(limits.cpus),
         cpuset=_cpuset(limits.cpuset_cpus),
-        pids=limits.pids if limits.pids is not None and limits.pids > 0 else None,
+        pids=_pids(limits.pids),
         io_weight=_io_weight(limits.io_weight),
     )
+
+
+def _pids(pids: int | None) -> int | None:
+    if pids is None or pids <= 0:
+        return None
+    if pids < MIN_PIDS:
+        raise SandboxError(f"--pids-limit {pids} leaves the workload no process (the sandbox's init is one): "
+                           f"use {MIN_PIDS} or more")  # fmt: skip
+    if pids > MAX_PIDS:
+        raise SandboxError(f"--pids-limit {pids} is over the kernel's limit of {MAX_PIDS} processes: use a "
+                           "smaller number, or omit it for no limit")  # fmt: skip
+    return pids
 
 
 def _memory(memory: int | None, swap: int | None) -> tuple[int | None, int | None]:
