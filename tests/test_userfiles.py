@@ -159,3 +159,30 @@ def test_yaml_nested_too_deeply_is_one_line_not_a_traceback(
     done = subprocess.run(argv, capture_output=True, text=True, timeout=60)
     assert done.returncode == status, done.stderr
     assert done.stderr.count("\n") == 1 and message.format(f=deep) in done.stderr, done.stderr
+
+
+DEEP_JSON = '{"defaultAction": "SCMP_ACT_ALLOW", "x": ' + "[" * 5000 + "]" * 5000 + "}\n"
+
+
+@pytest.mark.parametrize(
+    ("args", "status", "message"),
+    [
+        (["run", "--allow-unsafe", "--security-opt", "seccomp={f}", "--", "/bin/true"], EXIT_RUN_FAILURE,
+         "seccomp profile {f}: nested too deeply to read"),
+        (["audit", "config", "{f}"], 2, "{f}: nested too deeply to read"),
+        (["image", "import", "{layout}"], 2, "index.json: JSON nested too deeply to read"),
+    ],
+)  # fmt: skip
+def test_json_nested_too_deeply_is_one_line_not_a_traceback(
+    tmp_path: Path, args: list[str], status: int, message: str
+) -> None:
+    deep = tmp_path / "deep.json"
+    deep.write_text(DEEP_JSON)
+    layout = tmp_path / "layout"
+    layout.mkdir()
+    (layout / "oci-layout").write_text('{"imageLayoutVersion": "1.0.0"}')
+    (layout / "index.json").write_text(DEEP_JSON)
+    argv = [sys.executable, "-m", "pysandbox", *(a.format(f=deep, layout=layout) for a in args)]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+    assert done.returncode == status, done.stderr
+    assert done.stderr.count("\n") == 1 and message.format(f=deep) in done.stderr, done.stderr

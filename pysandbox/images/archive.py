@@ -288,6 +288,8 @@ def _load_json(data: bytes, what: str) -> Any:
         return json.loads(data)
     except (ValueError, UnicodeDecodeError) as exc:
         raise ArchiveError(f"{what}: invalid JSON ({exc}): the archive is malformed") from None
+    except RecursionError:
+        raise ArchiveError(f"{what}: JSON nested too deeply to read: the archive is malformed") from None
 
 
 def _read_plain_json(src: _Source, rel: str, what: str, limits: Limits) -> Any:

@@ -212,7 +212,7 @@ class Registry:
             )
         try:
             doc = json.loads(data)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise ArchiveError(f"{self.ref.familiar}: manifest is not JSON: the registry is broken") from None
         if not isinstance(doc, dict):
             raise ArchiveError(f"{self.ref.familiar}: manifest is not an object: the registry is broken")
@@ -234,7 +234,7 @@ class Registry:
         data = b"".join(chunks)
         try:
             return json.loads(data), data
-        except ValueError:
+        except (ValueError, RecursionError):
             raise ArchiveError(f"{what}: not JSON: the registry is broken") from None
 
     def open_blob(self, digest: str) -> BinaryIO:

@@ -179,6 +179,8 @@ def parse_json(data: bytes, source: str) -> dict[str, Any]:
         doc = json.loads(data)
     except ValueError as exc:
         raise SandboxError(f"seccomp profile {source}: not valid JSON: {exc}: fix the file") from None
+    except RecursionError:
+        raise SandboxError(f"seccomp profile {source}: nested too deeply to read: fix the file") from None
     if not isinstance(doc, dict):
         raise SandboxError(f"seccomp profile {source}: the document must be a JSON object with defaultAction")
     check_document(doc, source)

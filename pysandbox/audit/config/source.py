@@ -79,6 +79,8 @@ def load_json_document(text: str, path: str) -> Any:
         data = json.loads(text)
     except ValueError as exc:
         raise UserError(f"{path}: not valid JSON: {exc}") from None
+    except RecursionError:
+        raise UserError(f"{path}: nested too deeply to read: flatten its nesting") from None
     try:
         # Tabs are only legal between tokens in JSON, where YAML's scanner rejects them.
         docs = load_yaml_documents(text.replace("\t", " "), path)
