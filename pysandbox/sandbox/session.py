@@ -327,6 +327,10 @@ def _check_spec(spec: RunSpec, is_root: bool, userns: bool) -> None:
         )
     _check_layers(spec)
     for volume in spec.volumes:
+        if os.path.islink(volume.source) and not os.path.exists(volume.source):
+            target = os.readlink(volume.source)
+            raise SandboxError(f"volume source {volume.source} is a symbolic link to {target}, which "
+                               "does not exist: fix the link or the path in -v")  # fmt: skip
         if not os.path.lexists(volume.source):
             raise SandboxError(
                 f"volume source {volume.source} does not exist: create it or fix the path in -v"

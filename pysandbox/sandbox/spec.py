@@ -73,6 +73,8 @@ def fail(message: str) -> SandboxError:
 
 
 def check_target(target: str, what: str) -> str:
+    if not target:
+        raise fail(f"{what} no target: give the absolute path to mount at, e.g. /data")
     if not target.startswith("/"):
         raise fail(f"{what} target {target!r} is not an absolute path: write it as /{target.lstrip('./')}")
     norm = os.path.normpath(target)

@@ -67,6 +67,7 @@ def test_profile_typos_and_unknown_profiles(psb_mode: Psb, profile_file: Any) ->
         (["-v", "/tmp:/dev", "--", "/bin/true"], "mount somewhere other than /, /dev and /proc"),
         (["--tmpfs", "/dev", "--", "/bin/true"], "mount somewhere other than /, /dev and /proc"),
         (["--tmpfs", "/s", "--tmpfs", "/s:size=1m", "--", "/bin/true"], "duplicate mount point /s"),
+        (["--tmpfs", "", "--", "/bin/true"], "tmpfs '': no target: give the absolute path to mount at"),
         (["-v", "/tmp:/data", "--tmpfs", "/data", "--", "/bin/true"], "duplicate mount point /data"),
         (["--hostname", "a b", "--", "/bin/true"], "RFC 1123"),
         (["-w", "relative", "--", "/bin/true"], "'relative' must be absolute: write it as /relative"),
@@ -76,6 +77,13 @@ def test_profile_typos_and_unknown_profiles(psb_mode: Psb, profile_file: Any) ->
 )
 def test_bad_flags(psb_self: Psb, args: list[str], expected: str) -> None:
     assert expected in _fails(psb_self, *args)
+
+
+def test_a_dangling_symlink_as_volume_source_is_named_as_such(psb_self: Psb, world_dir: Path) -> None:
+    link = world_dir / "dangling"
+    link.symlink_to(world_dir / "gone")
+    line = _fails(psb_self, "-v", f"{link}:/data", "--", "/bin/true")
+    assert f"volume source {link} is a symbolic link to {world_dir / 'gone'}, which does not exist" in line
 
 
 def test_an_env_file_line_with_a_blank_in_its_name_is_refused(psb_self: Psb, world_dir: Path) -> None:
