@@ -19,7 +19,7 @@ from pysandbox.policies import overrides as ov
 from pysandbox.policies.model import Profile
 from pysandbox.record import replace
 from pysandbox.sandbox import harden, names, network
-from pysandbox.sandbox.launcher import Result
+from pysandbox.sandbox.launcher import Result, check_argv
 from pysandbox.sandbox.session import Session
 from pysandbox.sandbox.spec import (
     RunSpec,
@@ -231,6 +231,7 @@ class Sandbox:
             raise SandboxError(
                 "no command to run: give one after --, e.g. pysandbox run --rootfs DIR -- /bin/sh"
             )
+        check_argv(command)
         return command
 
     def run(self, argv: Sequence[str]) -> Result:

@@ -7,10 +7,10 @@ import); the launch needs only a socket pair and SCM_RIGHTS, which the C module 
 from __future__ import annotations
 
 import sys
-from _socket import AF_UNIX, CMSG_SPACE, SCM_RIGHTS, SOCK_SEQPACKET, SOL_SOCKET, socketpair
+from _socket import AF_UNIX, CMSG_SPACE, MSG_DONTWAIT, SCM_RIGHTS, SOCK_SEQPACKET, SOL_SOCKET, socketpair
 from _socket import socket as Sock
 
-__all__ = ["Sock", "pair", "recv_fds", "send_fds"]
+__all__ = ["MSG_DONTWAIT", "Sock", "pair", "recv_fds", "send_fds"]
 
 _INT = 4  # sizeof(int): SCM_RIGHTS carries an array of C ints
 

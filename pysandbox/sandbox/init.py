@@ -27,6 +27,7 @@ RESET_SIGNALS = (*SIGNALS, signal.SIGPIPE, signal.SIGXFSZ, signal.SIGCHLD)
 
 
 ARGV_MAX = 1 << 17  # bytes of a command sent with "S" (the datagram must fit the socket's buffer)
+MUTED = 122  # PID 1's status when its seccomp filter refuses it write(2): it cannot say why itself
 
 
 @record(frozen=True)
@@ -38,6 +39,13 @@ class InitPlan:
     network: str | None  # mode passed to network.setup_inside when it has its own netns
     fs: FsPlan | None  # None without a mount namespace
     prepared: Any  # harden.Prepared
+
+
+INIT_NEEDS = (
+    "PID 1 takes on the workload's filter before it starts it, so the filter must allow read, write, "
+    "mmap, clone, execve, wait4, kill, rt_sigaction, rt_sigreturn and exit_group (Docker's default "
+    "profile does)"
+)
 
 
 class _Workload:
@@ -89,11 +97,18 @@ def run_init(sock: channel.Sock, plan: InitPlan, src: Sources, late_cgroup_ns: b
         return 125
     for note in notes:
         send(sock, f"W{note}")
-    send(sock, "R")
+    try:
+        os.write(sock.fileno(), b"R")
+    except OSError:
+        # refused by our own filter (the launcher being gone makes the code moot): were we to
+        # wait for "S" as if nothing happened, the launcher would wait for "R" for ever
+        os._exit(MUTED)
     try:  # read(2), as send: recvfrom may be refused by now
         go = os.read(sock.fileno(), 16 if plan.argv else ARGV_MAX + 1)
-    except OSError:
-        go = b""
+    except OSError as exc:
+        send(sock, f"Fthe profile's seccomp filter refuses read(2) to the sandbox's init "
+                   f"({exc.strerror}): {INIT_NEEDS}")  # fmt: skip
+        return 125
     if go[:1] != b"S" or (len(go) > 1) == bool(plan.argv):
         return 125  # the launcher is gone or gave up
     argv: list[Any] = list(plan.argv) or go[1:].split(b"\0")
@@ -165,7 +180,12 @@ def _start_and_reap(sock: channel.Sock, plan: InitPlan, argv: list[Any]) -> int:
     _Workload.pid = pid
     for signum in _Workload.pending:
         _Workload.forward(signum, None)
-    code = os.waitstatus_to_exitcode(_wait_for(pid))
+    try:
+        code = os.waitstatus_to_exitcode(_wait_for(pid))
+    except OSError as exc:  # the workload dies with us, as the pid namespace ends
+        send(sock, f"Fthe profile's seccomp filter refuses wait4(2) to the sandbox's init "
+                   f"({exc.strerror}): {INIT_NEEDS}")  # fmt: skip
+        return 125
     signum = -code if code < 0 else 0
     code = 128 + signum if code < 0 else code
     send(sock, f"X{code} {signum}")

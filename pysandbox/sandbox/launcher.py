@@ -31,7 +31,7 @@ import sys
 from pysandbox.record import record
 from pysandbox.sandbox import channel, idmap, libc, mounts, names
 from pysandbox.sandbox.idmap import IdMap
-from pysandbox.sandbox.init import ARGV_MAX, SIGNALS, InitPlan, run_init
+from pysandbox.sandbox.init import ARGV_MAX, INIT_NEEDS, MUTED, SIGNALS, InitPlan, run_init
 from pysandbox.sandbox.mounts import FsPlan, Sources
 from pysandbox.types import SandboxError
 
@@ -423,13 +423,13 @@ class Runner:
                 # killed since it said "R" (while it waited, started ahead)? A, when B's pid has not
                 # come yet: A exits with B
                 if not _running(self.pid_b or self.pid_a):
-                    self._unexpected(b"")
+                    self._unexpected(self._recv(wait=False))  # its last word, if it left one
                 before_start(self.pid_b)
                 assert self.sock is not None
                 try:
                     self.sock.send(go)
-                except OSError:  # killed between its "R" and our check's end
-                    self._unexpected(b"")
+                except OSError:  # gone between its "R" and our check's end
+                    self._unexpected(self._recv(wait=False))
                 sent = True
                 after_start()
             elif kind == b"X":
@@ -497,11 +497,19 @@ class Runner:
             os.close(userns)
         return trees
 
-    def _recv(self) -> bytes:
-        """The next message; b"" once the other side is gone (its end closed, or reset by its death)."""
+    def _recv(self, wait: bool = True) -> bytes:
+        """The next message; b"" once the other side is gone (its end closed, or reset by its
+        death), or when there is none and not `wait`."""
         assert self.sock is not None
         try:
-            return self.sock.recv(4096)
+            return self.sock.recv(4096, 0 if wait else channel.MSG_DONTWAIT)
+        except ConnectionResetError:
+            # its end closed with our "S" unread: the kernel reports that once, ahead of what
+            # it sent before it closed (an "F" that says why), which is still queued
+            try:
+                return self.sock.recv(4096, channel.MSG_DONTWAIT)
+            except OSError:
+                return b""
         except OSError:
             return b""
 
@@ -509,6 +517,8 @@ class Runner:
         if msg.startswith(b"F"):
             raise SandboxError(msg[1:].decode(errors="replace"))
         status = self._reap()
+        if status == MUTED or self._signal_of(status) == signal.SIGSYS:
+            raise SandboxError(_refused_by_filter(status))
         detail = f" (exit status {status})" if status is not None else ""
         raise SandboxError(f"the sandbox stopped during set-up{detail}")
 
@@ -517,10 +527,21 @@ class Runner:
         kill -9, the OOM killer), and the workload with it (the pid namespace ends with PID 1).
         As `docker run`: 128+N for signal N."""
         status = self._reap()
-        if status is not None and status < 0:
-            return 128 - status, -status, None
+        signum = self._signal_of(status)
+        if signum == signal.SIGSYS:  # what the kernel does to a process its seccomp filter kills
+            raise SandboxError(_refused_by_filter(status))
+        if signum is not None:
+            return 128 + signum, signum, None
         detail = f" (exit status {status})" if status is not None else ""
         raise SandboxError(f"the sandbox's init ended without reporting how its workload ended{detail}")
+
+    def _signal_of(self, status: int | None) -> int | None:
+        """The signal that ended PID 1, from _reap's status: A passes it on as 128+N."""
+        if status is None:
+            return None
+        if status < 0:
+            return -status
+        return status - 128 if not self.direct and status > 128 else None
 
     def _reap(self) -> int | None:
         """A's exit status. pid_a is cleared once the wait is over, not before: an interrupt
@@ -591,15 +612,29 @@ def _running(pid: int) -> bool:
     return state not in (b"Z", b"X")
 
 
-def _encode_argv(argv: tuple[str, ...]) -> bytes:
-    """A command as "S" carries it to PID 1; raises SandboxError when it cannot be carried."""
+def _refused_by_filter(status: int | None) -> str:
+    how = "refuses write(2) to" if status == MUTED else "killed (SIGSYS)"
+    return f"the profile's seccomp filter {how} the sandbox's init before its workload ended: {INIT_NEEDS}"
+
+
+def check_argv(argv: tuple[str, ...]) -> list[bytes]:
+    """The command's words as execve takes them; SandboxError when it cannot take them."""
     try:
         parts = [os.fsencode(arg) for arg in argv]
     except UnicodeError:
         raise SandboxError("the command cannot be encoded for the file system: fix its arguments") from None
+    except TypeError:
+        raise SandboxError("a word of the command is not a string: pass the command as strings") from None
+    if not parts or not parts[0]:
+        raise SandboxError("the command's program is an empty string: name the program to run, e.g. /bin/sh")
     if any(b"\0" in part for part in parts):
         raise SandboxError("an argument of the command contains a NUL byte: remove it")
-    payload = b"\0".join(parts)
+    return parts
+
+
+def _encode_argv(argv: tuple[str, ...]) -> bytes:
+    """A command as "S" carries it to PID 1; raises SandboxError when it cannot be carried."""
+    payload = b"\0".join(check_argv(argv))
     if len(payload) > ARGV_MAX:
         raise SandboxError(f"the command is longer than {ARGV_MAX} bytes: pass its data in a file")
     return payload

@@ -78,6 +78,30 @@ def test_options_and_overrides(busybox_rootfs: Path, out: Any, tmp_path: Path) -
 
 
 @requires_root
+@pytest.mark.parametrize("prewarm", [False, True])
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["/bin/echo", "a\0b"], "contains a NUL byte: remove it"),
+        (["/bin/ech\0o"], "contains a NUL byte: remove it"),
+        ([""], "the command's program is an empty string: name the program"),
+        (["/bin/echo", 3], "not a string: pass the command as strings"),
+    ],
+)
+def test_a_command_execve_cannot_take_is_refused_before_launch(
+    busybox_rootfs: Path, out: Any, argv: list[Any], message: str, prewarm: bool
+) -> None:
+    """Once a ValueError from posix_spawnp in PID 1 ('sandbox setup failed: ValueError: embedded
+    null byte'), or, started ahead, an init that ended without a word."""
+    with Sandbox("default", rootfs=busybox_rootfs, stdout=out, stderr=out, prewarm=prewarm) as box:
+        with pytest.raises(SandboxError) as info:
+            box.run(argv)
+        assert message in str(info.value)
+        assert box.run(["/bin/echo", "next"]).status == 0
+    assert _text(out) == "next\n"
+
+
+@requires_root
 def test_pid_1_refuses_a_workdir_that_is_not_a_path(busybox_rootfs: Path, out: Any, tmp_path: Path) -> None:
     """A number reaching PID 1 as the workdir would be an fd to os.stat/os.chdir (fchdir into a
     host directory: runc's CVE-2024-21626): PID 1 fails the set-up, whatever the caller passed."""

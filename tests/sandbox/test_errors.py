@@ -46,6 +46,7 @@ def test_profile_typos_and_unknown_profiles(psb_mode: Psb, profile_file: Any) ->
         (["--network", "bridge", "--", "/bin/true"], "unknown network mode"),
         (["--rootfs"], "needs a value"),
         (["--"], "no command to run"),
+        (["--", ""], "the command's program is an empty string: name the program to run"),
         (["--env-file", "/no/such/file", "--", "/bin/true"], "read env file /no/such/file: No such file"),
         (["--env-file", "/", "--", "/bin/true"], "env file / is a directory: give --env-file a UTF-8 file"),
         # digits that str.isdigit() takes and int() refuses
