@@ -149,6 +149,8 @@ class Sandbox:
             self.env = tuple(parse_env(list(env), os.environ))
         if workdir is not None and not isinstance(workdir, str):
             raise SandboxError(f"workdir={workdir!r}: give the working directory as an absolute path string")
+        if workdir is not None and "\0" in workdir:
+            raise SandboxError(f"working directory {workdir!r} contains a NUL byte: remove it")
         if workdir is not None and not workdir.startswith("/"):
             fixed = "/" + workdir.lstrip("./")
             raise SandboxError(f"working directory {workdir!r} must be absolute: write it as {fixed}")

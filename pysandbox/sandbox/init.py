@@ -147,8 +147,10 @@ def _ensure_workdir(workdir: str) -> None:
     try:
         os.makedirs(workdir, 0o755)
     except OSError as exc:
-        raise MountError(f"working directory {workdir} does not exist in the sandbox and cannot be created: "
-                         f"{exc.strerror}") from None  # fmt: skip
+        raise MountError(
+            f"working directory {workdir} does not exist in the sandbox and cannot be created: "
+            f"{exc.strerror}: create it in the root filesystem, or give -w one that exists"
+        ) from None
 
 
 def _confine(sock: channel.Sock, plan: InitPlan) -> bool:
@@ -158,7 +160,8 @@ def _confine(sock: channel.Sock, plan: InitPlan) -> bool:
     try:
         os.chdir(plan.workdir)
     except OSError as exc:
-        send(sock, f"Fcannot enter the working directory {plan.workdir}: {exc.strerror}")
+        send(sock, f"Fcannot enter the working directory {plan.workdir}: {exc.strerror}: "
+                   "give -w a directory of the sandbox's root")  # fmt: skip
         return False
     os.environ["PATH"] = plan.env.get("PATH", DEFAULT_PATH)  # posix_spawnp searches our own PATH
     try:

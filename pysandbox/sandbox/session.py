@@ -337,11 +337,18 @@ def _check_spec(spec: RunSpec, is_root: bool, userns: bool) -> None:
             )
 
 
+_KERNEL_TREES = ("/proc", "/sys")  # pseudo file systems: nothing there is a root to build on
+
+
 def _check_layers(spec: RunSpec) -> None:
     for layer in spec.layers:
+        what = "root filesystem" if spec.rootfs else "image layer"
         if not os.path.isdir(layer):
-            what = "root filesystem" if spec.rootfs else "image layer"
             raise SandboxError(f"{what} {layer} is not a directory: check the path given to --rootfs")
+        real = os.path.realpath(layer)
+        if any(real == top or real.startswith(top + "/") for top in _KERNEL_TREES):
+            raise SandboxError(f"{what} {layer} is in the kernel's {real.split('/')[1]} file system, "
+                               "not a root filesystem: give --rootfs a directory that holds one")  # fmt: skip
 
 
 def _check_user(profile: Profile, m: idmap.IdMap | None) -> None:

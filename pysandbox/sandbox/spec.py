@@ -203,6 +203,8 @@ def read_env_file(path: str) -> list[str]:
         if not line or line.startswith("#"):
             continue
         name = line.partition("=")[0]
+        if "\0" in line:
+            raise fail(f"env file {path} line {number}: it contains a NUL byte: remove it")
         if name != "".join(name.split()):
             raise fail(f"env file {path} line {number}: variable {name!r} contains whitespace: "
                        "write KEY=VALUE lines (no `export`, no blanks around =)")  # fmt: skip

@@ -75,6 +75,8 @@ def test_options_and_overrides(busybox_rootfs: Path, out: Any, tmp_path: Path) -
         Sandbox("default", workdir="./work")  # as docker refuses a relative -w
     with pytest.raises(SandboxError, match="absolute path string"):
         Sandbox("default", workdir=5)  # type: ignore[arg-type]
+    with pytest.raises(SandboxError, match="contains a NUL byte: remove it"):
+        Sandbox("default", workdir="/a\0b")  # it was called 'not an absolute path'
 
 
 @requires_root

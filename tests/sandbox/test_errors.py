@@ -25,6 +25,24 @@ def test_bad_rootfs(psb_mode: Psb, world_dir: Path) -> None:
     assert "is not a directory" in _fails(psb_mode, "--rootfs", str(world_dir / "missing"), "--", "/bin/true")
     (world_dir / "file").write_text("x")
     assert "is not a directory" in _fails(psb_mode, "--rootfs", str(world_dir / "file"), "--", "/bin/true")
+    # once 'cannot idmap ... --userns=host --allow-unsafe runs it': advice to go unsafe for a path
+    # that holds no root at all
+    line = _fails(psb_mode, "--rootfs", "/proc/self", "--", "/bin/true")
+    assert "root filesystem /proc/self is in the kernel's proc file system" in line and "unsafe" not in line
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["-w", "/bin/busybox"], "working directory /bin/busybox: Not a directory: give -w a directory"),
+        (["--read-only", "-w", "/new/dir"],
+         "cannot be created: Read-only file system: create it in the root filesystem, or give -w one"),
+    ],
+)  # fmt: skip
+def test_a_workdir_the_sandbox_cannot_enter_is_named_with_the_fix(
+    psb_mode: Psb, args: list[str], expected: str
+) -> None:
+    assert expected in _fails(psb_mode, "--rootfs", str(psb_mode.rootfs), *args, "--", "/bin/true")
 
 
 def test_profile_typos_and_unknown_profiles(psb_mode: Psb, profile_file: Any) -> None:
@@ -93,6 +111,9 @@ def test_an_env_file_line_with_a_blank_in_its_name_is_refused(psb_self: Psb, wor
     env_file.chmod(0o644)
     line = _fails(psb_self, "--env-file", str(env_file), "--", "/bin/true")
     assert f"env file {env_file} line 2: variable 'export B' contains whitespace" in line
+    env_file.write_text("A=1\nB\0C=2\n")
+    line = _fails(psb_self, "--env-file", str(env_file), "--", "/bin/true")
+    assert f"env file {env_file} line 2: it contains a NUL byte: remove it" in line
 
 
 def test_unsafe_overrides_need_allow_unsafe(psb_mode: Psb) -> None:
