@@ -63,6 +63,14 @@ class Override:
         }
 
 
+class Refused(SandboxError):
+    """A flag that loosens the profile, given without --allow-unsafe (recorded as policy_denied)."""
+
+    def __init__(self, message: str, flag: str) -> None:
+        super().__init__(message)
+        self.flag = flag
+
+
 class _Builder:
     def __init__(self, profile: Profile, allow_unsafe: bool) -> None:
         self.profile = profile
@@ -74,9 +82,10 @@ class _Builder:
         if old == new:
             return
         if unsafe and not self.allow_unsafe:
-            raise SandboxError(
+            raise Refused(
                 f"{flag} loosens profile {self.profile.name!r} ({path}: {_show(old)} -> {_show(new)}): "
-                "pass --allow-unsafe to accept it (the override is audited)"
+                "pass --allow-unsafe to accept it (the override is audited)",
+                flag,
             )
         self.overrides.append(Override(flag, path, old, new, unsafe))
         self.profile = _set(self.profile, path, new)

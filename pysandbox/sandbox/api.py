@@ -135,7 +135,11 @@ class Sandbox:
         req = requested or ov.Requested(
             read_only=read_only, user=user, hostname=hostname, network=network, userns=userns
         )
-        self.profile, self.overrides = ov.apply(base, req, allow_unsafe)
+        try:
+            self.profile, self.overrides = ov.apply(base, req, allow_unsafe)
+        except ov.Refused as exc:
+            _record_refusal(base, exc, name)
+            raise
         self.user_given = req.user is not None
         self.rootfs = os.fspath(rootfs) if rootfs is not None else None
         self.image = image
@@ -325,6 +329,26 @@ class Sandbox:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _record_refusal(profile: Profile, refused: ov.Refused, name: str | None) -> None:
+    """An unsafe flag refused is audited as a refused mount is (DESIGN.md: policy_denied), under
+    an id of its own: no sandbox was created."""
+    if profile.audit == "off":
+        return
+    from pysandbox.audit.recorder import Recorder
+
+    sandbox_id = names.new_id()
+    try:
+        name = names.check_name(name or "")
+    except SandboxError:
+        name = names.default_name(sandbox_id)
+    try:
+        with Recorder(sandbox_id, name, profile.name) as rec:
+            rec.event("policy_denied", durable=True, rule="unsafe-override", flag=refused.flag,
+                      message=str(refused))  # fmt: skip
+    except UserError as exc:  # the refusal stands; say why it is not in the log too
+        refused.args = (f"{refused} (not recorded in the audit log: {exc})",)
 
 
 def _nothing() -> None:

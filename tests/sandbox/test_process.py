@@ -204,6 +204,18 @@ def test_a_set_up_failure_records_an_exit_for_its_create(psb_mode: Psb) -> None:
     assert [e["type"] for e in _audit_log(psb_mode, "--sandbox", "nowhere")] == ["create", "exit"]
 
 
+def test_a_refused_unsafe_flag_is_recorded_as_policy_denied(psb_mode: Psb) -> None:
+    """As a refused -v is (DESIGN.md: policy_denied, what and why): the attempt is on the record."""
+    loose = ("--name", "loose", "--profile", "strict", "--user", "0")
+    done = psb_mode.run(*loose, "--rootfs", str(psb_mode.rootfs), "--", "/bin/true")
+    assert done.returncode == 125, done.stderr
+    [event] = _audit_log(psb_mode, "--sandbox", "loose")
+    assert (event["type"], event["rule"], event["flag"], event["profile"]) == (
+        "policy_denied", "unsafe-override", "--user", "strict"
+    )
+    assert event["message"] == one_line_error(done.stderr).removeprefix("pysandbox: error: ")
+
+
 def test_fds_of_the_caller_do_not_leak(psb_mode: Psb, world_dir: Path) -> None:
     secret = world_dir / "open-file"
     secret.write_text("x")
