@@ -137,52 +137,38 @@ def test_yaml_problem_with_and_without_a_line() -> None:
 DEEP = "a: " + "[" * 500 + "]" * 500 + "\n"  # 1 KB that PyYAML's loader cannot build (RecursionError)
 
 
-@pytest.mark.parametrize(
-    ("args", "status", "message"),
-    [
-        (["profile", "validate", "{f}"], 2, "profile {f} is nested too deeply to read: flatten its nesting"),
-        (["run", "--profile", "{f}", "--", "/bin/true"], EXIT_RUN_FAILURE, "profile {f} is nested too"),
-        (["lint", "--config", "{f}", "{dockerfile}"], 2, "config {f} is nested too deeply to read"),
-        (["audit", "config", "{f}"], 2, "{f}: nested too deeply to read"),
-        (["export", "--profile", "default", "--format", "kubernetes", "--workload", "{f}"], 2,
-         "workload {f} is nested too deeply to read"),
-    ],
-)  # fmt: skip
-def test_yaml_nested_too_deeply_is_one_line_not_a_traceback(
-    tmp_path: Path, args: list[str], status: int, message: str
-) -> None:
-    deep = tmp_path / "deep.yaml"
-    deep.write_text(DEEP)
-    dockerfile = tmp_path / "Dockerfile"
-    dockerfile.write_text("FROM scratch\n")
-    argv = [sys.executable, "-m", "pysandbox", *(a.format(f=deep, dockerfile=dockerfile) for a in args)]
-    done = subprocess.run(argv, capture_output=True, text=True, timeout=60)
-    assert done.returncode == status, done.stderr
-    assert done.stderr.count("\n") == 1 and message.format(f=deep) in done.stderr, done.stderr
-
-
 DEEP_JSON = '{"defaultAction": "SCMP_ACT_ALLOW", "x": ' + "[" * 5000 + "]" * 5000 + "}\n"
 
 
 @pytest.mark.parametrize(
-    ("args", "status", "message"),
+    ("deep", "args", "status", "message"),
     [
-        (["run", "--allow-unsafe", "--security-opt", "seccomp={f}", "--", "/bin/true"], EXIT_RUN_FAILURE,
-         "seccomp profile {f}: nested too deeply to read"),
-        (["audit", "config", "{f}"], 2, "{f}: nested too deeply to read"),
-        (["image", "import", "{layout}"], 2, "index.json: JSON nested too deeply to read"),
+        (DEEP, ["profile", "validate", "{f}"], 2, "profile {f} is nested too deeply to read: flatten it"),
+        (DEEP, ["run", "--profile", "{f}", "--", "/bin/true"], EXIT_RUN_FAILURE, "profile {f} is nested too"),
+        (DEEP, ["lint", "--config", "{f}", "{dockerfile}"], 2, "config {f} is nested too deeply to read"),
+        (DEEP, ["audit", "config", "{f}"], 2, "{f}: nested too deeply to read"),
+        (DEEP, ["export", "--profile", "default", "--format", "kubernetes", "--workload", "{f}"], 2,
+         "workload {f} is nested too deeply to read"),
+        (DEEP_JSON, ["run", "--allow-unsafe", "--security-opt", "seccomp={f}", "--", "/bin/true"],
+         EXIT_RUN_FAILURE, "seccomp profile {f}: nested too deeply to read"),
+        (DEEP_JSON, ["audit", "config", "{f}"], 2, "{f}: nested too deeply to read"),
+        (DEEP_JSON, ["image", "import", "{layout}"], 2, "index.json: JSON nested too deeply to read"),
     ],
 )  # fmt: skip
-def test_json_nested_too_deeply_is_one_line_not_a_traceback(
-    tmp_path: Path, args: list[str], status: int, message: str
+def test_input_nested_too_deeply_is_one_line_not_a_traceback(
+    tmp_path: Path, deep: str, args: list[str], status: int, message: str
 ) -> None:
-    deep = tmp_path / "deep.json"
-    deep.write_text(DEEP_JSON)
+    """YAML PyYAML's loader cannot build, JSON the decoder cannot (RecursionError both)."""
+    path = tmp_path / ("deep.yaml" if deep is DEEP else "deep.json")
+    path.write_text(deep)
+    dockerfile = tmp_path / "Dockerfile"
+    dockerfile.write_text("FROM scratch\n")
     layout = tmp_path / "layout"
     layout.mkdir()
     (layout / "oci-layout").write_text('{"imageLayoutVersion": "1.0.0"}')
-    (layout / "index.json").write_text(DEEP_JSON)
-    argv = [sys.executable, "-m", "pysandbox", *(a.format(f=deep, layout=layout) for a in args)]
+    (layout / "index.json").write_text(deep)
+    names = {"f": path, "dockerfile": dockerfile, "layout": layout}
+    argv = [sys.executable, "-m", "pysandbox", *(a.format(**names) for a in args)]
     done = subprocess.run(argv, capture_output=True, text=True, timeout=60)
     assert done.returncode == status, done.stderr
-    assert done.stderr.count("\n") == 1 and message.format(f=deep) in done.stderr, done.stderr
+    assert done.stderr.count("\n") == 1 and message.format(f=path) in done.stderr, done.stderr
