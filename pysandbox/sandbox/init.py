@@ -79,6 +79,9 @@ def run_init(sock: channel.Sock, plan: InitPlan, src: Sources, late_cgroup_ns: b
     root, so the cgroup namespace (rooted where we are when we unshare it) and the confinement
     (which drops the capability unshare needs) come after "S"."""
     libc.prctl(libc.PR_SET_PDEATHSIG, signal.SIGKILL)
+    # a fork of the launcher: its command line (host paths, flags; an API caller's own arguments)
+    # would be the workload's to read in /proc/1/cmdline
+    libc.retitle(b"pysandbox-init")
     for sig in SIGNALS:
         signal.signal(sig, _Workload.forward)
     os.setsid()  # no controlling terminal: TIOCSTI cannot push input to the host's shell

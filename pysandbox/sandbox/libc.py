@@ -258,3 +258,17 @@ def fork_into_namespaces(flags: int) -> int:
 def thread_count() -> int:
     with open("/proc/self/stat", "rb") as fh:
         return int(fh.read().rsplit(b")", 1)[1].split()[17])
+
+
+def retitle(title: bytes) -> None:
+    """Overwrite this process's argument area, which /proc/PID/cmdline shows to anyone who can see
+    the process, with `title` (as setproctitle does). Nothing when the area cannot be found."""
+    try:
+        with open("/proc/self/stat", "rb") as fh:
+            fields = fh.read().rsplit(b")", 1)[1].split()
+        start, end = int(fields[45]), int(fields[46])  # arg_start, arg_end: stat(5) fields 48, 49
+    except (OSError, IndexError, ValueError):
+        return
+    if 0 < start < end:
+        ctypes.memset(start, 0, end - start)
+        ctypes.memmove(start, title, min(len(title), end - start - 1))

@@ -145,6 +145,22 @@ def test_api_as_an_unprivileged_user(psb_user: Any, busybox_rootfs: Path, mode: 
 
 
 @requires_root
+@pytest.mark.parametrize("mode", ["direct", "fork_server", "prewarm", "from a thread"])
+def test_init_does_not_show_the_caller_s_command_line(busybox_rootfs: Path, out: Any, mode: str) -> None:
+    """The caller's own arguments (a service's, say) were the workload's to read in /proc/1/cmdline."""
+    argv = ["/bin/sh", "-c", "tr '\\0' ' ' < /proc/1/cmdline"]
+    with Sandbox(rootfs=busybox_rootfs, stdout=out, fork_server=mode == "fork_server",
+                 prewarm=mode == "prewarm") as box:  # fmt: skip
+        if mode == "from a thread":  # next to another thread: through the intermediate process A
+            thread = threading.Thread(target=box.run, args=(argv,))
+            thread.start()
+            thread.join(60)
+        else:
+            box.run(argv)
+    assert _text(out).split() == ["pysandbox-init"]
+
+
+@requires_root
 def test_launch_from_a_multithreaded_program(busybox_rootfs: Path, out: Any) -> None:
     """Next to other threads the launcher forks an intermediate process (glibc's fork) instead of
     cloning PID 1 directly; both give the same sandbox."""

@@ -216,6 +216,15 @@ def test_a_refused_unsafe_flag_is_recorded_as_policy_denied(psb_mode: Psb) -> No
     assert event["message"] == one_line_error(done.stderr).removeprefix("pysandbox: error: ")
 
 
+def test_init_does_not_show_the_host_command_line(psb_mode: Psb) -> None:
+    """PID 1 is a fork of the launcher: /proc/1/cmdline, readable by the workload, showed the host's
+    command line (the venv's path, every flag and value) until PID 1 retitled itself."""
+    args = ("--rootfs", str(psb_mode.rootfs), "-e", "MARK=host-only", "--", "/bin/sh", "-c")
+    done = psb_mode.run(*args, "tr '\\0' ' ' < /proc/1/cmdline")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["pysandbox-init"]
+
+
 def test_fds_of_the_caller_do_not_leak(psb_mode: Psb, world_dir: Path) -> None:
     secret = world_dir / "open-file"
     secret.write_text("x")
