@@ -144,6 +144,7 @@ def _serve(control: channel.Sock, parent: int) -> int:
     # A collection writes to every tracked object: pages the server shares with each PID 1 (and
     # with the caller) would be copied for nothing.
     gc.disable()
+    libc.prime()
     poller = select.poll()
     poller.register(control.fileno(), select.POLLIN)
     running: dict[int, tuple[int, channel.Sock]] = {}  # pidfd -> (pid, report socket)
