@@ -290,4 +290,3 @@ def prime() -> None:
         _self_stat()
     except (OSError, IndexError, ValueError):
         pass
-
