@@ -41,11 +41,13 @@ class InitPlan:
     prepared: Any  # harden.Prepared
 
 
-INIT_NEEDS = (
-    "PID 1 takes on the workload's filter before it starts it, so the filter must allow read, write, "
-    "mmap, clone, execve, wait4, kill, rt_sigaction, rt_sigreturn and exit_group (Docker's default "
-    "profile does)"
-)
+def filter_stopped(how: str) -> str:
+    """Why a launch failed when PID 1's own seccomp filter stopped it (`how`: what it did to PID 1)."""
+    return (
+        f"the profile's seccomp filter {how}: PID 1 takes on the workload's filter before it starts "
+        "it, so the filter must allow read, write, mmap, clone, execve, wait4, kill, rt_sigaction, "
+        "rt_sigreturn and exit_group (Docker's default profile does)"
+    )
 
 
 class _Workload:
@@ -109,8 +111,7 @@ def run_init(sock: channel.Sock, plan: InitPlan, src: Sources, late_cgroup_ns: b
     try:  # read(2), as send: recvfrom may be refused by now
         go = os.read(sock.fileno(), 16 if plan.argv else ARGV_MAX + 1)
     except OSError as exc:
-        send(sock, f"Fthe profile's seccomp filter refuses read(2) to the sandbox's init "
-                   f"({exc.strerror}): {INIT_NEEDS}")  # fmt: skip
+        send(sock, "F" + filter_stopped(f"refuses read(2) to the sandbox's init ({exc.strerror})"))
         return 125
     if go[:1] != b"S" or (len(go) > 1) == bool(plan.argv):
         return 125  # the launcher is gone or gave up
@@ -189,8 +190,7 @@ def _start_and_reap(sock: channel.Sock, plan: InitPlan, argv: list[Any]) -> int:
     try:
         code = os.waitstatus_to_exitcode(_wait_for(pid))
     except OSError as exc:  # the workload dies with us, as the pid namespace ends
-        send(sock, f"Fthe profile's seccomp filter refuses wait4(2) to the sandbox's init "
-                   f"({exc.strerror}): {INIT_NEEDS}")  # fmt: skip
+        send(sock, "F" + filter_stopped(f"refuses wait4(2) to the sandbox's init ({exc.strerror})"))
         return 125
     signum = -code if code < 0 else 0
     code = 128 + signum if code < 0 else code

@@ -31,7 +31,7 @@ import sys
 from pysandbox.record import record
 from pysandbox.sandbox import channel, idmap, libc, mounts, names
 from pysandbox.sandbox.idmap import IdMap
-from pysandbox.sandbox.init import ARGV_MAX, INIT_NEEDS, MUTED, SIGNALS, InitPlan, run_init
+from pysandbox.sandbox.init import ARGV_MAX, MUTED, SIGNALS, InitPlan, filter_stopped, run_init
 from pysandbox.sandbox.mounts import FsPlan, Sources
 from pysandbox.types import SandboxError
 
@@ -614,7 +614,7 @@ def _running(pid: int) -> bool:
 
 def _refused_by_filter(status: int | None) -> str:
     how = "refuses write(2) to" if status == MUTED else "killed (SIGSYS)"
-    return f"the profile's seccomp filter {how} the sandbox's init before its workload ended: {INIT_NEEDS}"
+    return filter_stopped(f"{how} the sandbox's init before its workload ended")
 
 
 def check_argv(argv: tuple[str, ...]) -> list[bytes]:

@@ -341,14 +341,14 @@ _KERNEL_TREES = ("/proc", "/sys")  # pseudo file systems: nothing there is a roo
 
 
 def _check_layers(spec: RunSpec) -> None:
+    what = "root filesystem" if spec.rootfs else "image layer"
     for layer in spec.layers:
-        what = "root filesystem" if spec.rootfs else "image layer"
         if not os.path.isdir(layer):
             raise SandboxError(f"{what} {layer} is not a directory: check the path given to --rootfs")
-        real = os.path.realpath(layer) if spec.rootfs else ""  # the image store's layers are ours
-        if any(real == top or real.startswith(top + "/") for top in _KERNEL_TREES):
-            raise SandboxError(f"{what} {layer} is in the kernel's {real.split('/')[1]} file system, "
-                               "not a root filesystem: give --rootfs a directory that holds one")  # fmt: skip
+    real = os.path.realpath(spec.rootfs) if spec.rootfs else ""  # the image store's layers are ours
+    if any(real == top or real.startswith(top + "/") for top in _KERNEL_TREES):
+        raise SandboxError(f"{what} {spec.rootfs} is in the kernel's {real.split('/')[1]} file system, "
+                           "not a root filesystem: give --rootfs a directory that holds one")  # fmt: skip
 
 
 def _check_user(profile: Profile, m: idmap.IdMap | None) -> None:
