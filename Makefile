@@ -6,6 +6,14 @@ PY := $(VENV)/bin/python
 APT_PKGS := uidmap busybox-static bubblewrap runc umoci skopeo slirp4netns docker-registry \
             rsyslog hyperfine debootstrap libseccomp2 python3-venv python3-pip iproute2 passwd gcc libc6-dev openssl
 PYTEST_ARGS ?=
+# The shared Dockerfile corpus (lint tests, bench/lint.py) lies beside the checkout, or, in a clone
+# made elsewhere (git clone /work/main /tmp/x), beside the repository it was cloned from.
+ORIGIN := $(shell git config --get remote.origin.url 2>/dev/null)
+PYSANDBOX_CORPUS ?= $(firstword $(wildcard $(abspath ../shared/corpus/dockerfiles) \
+                    $(if $(ORIGIN),$(abspath $(ORIGIN)/../shared/corpus/dockerfiles))))
+ifneq ($(PYSANDBOX_CORPUS),)
+export PYSANDBOX_CORPUS
+endif
 
 .PHONY: all setup apt venv demo test lint typecheck pytest bench clean
 
