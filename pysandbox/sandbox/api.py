@@ -176,6 +176,8 @@ class Sandbox:
         self._closed = False
         if self.rootfs and self.image:
             raise SandboxError("both an image and --rootfs given: use one of them")
+        if keep:
+            _check_keep(self.profile, self.rootfs or self.image)
         if self.prewarm < 0:
             raise SandboxError(f"prewarm={prewarm}: give how many sandboxes to keep ready (0 or more)")
         if self.prewarm and self.name:
@@ -349,6 +351,22 @@ def _record_refusal(profile: Profile, refused: ov.Refused, name: str | None) -> 
                       message=str(refused))  # fmt: skip
     except UserError as exc:  # the refusal stands; say why it is not in the log too
         refused.args = (f"{refused} (not recorded in the audit log: {exc})",)
+
+
+def _check_keep(profile: Profile, root: str | None) -> None:
+    """--keep keeps the overlay's upper directory: refuse it where the root has none, rather than
+    keep nothing and say nothing (host root) or report an empty directory as the changes."""
+    if not root:
+        raise SandboxError(
+            "--keep keeps the changes made to the root filesystem of a --rootfs or an image, and "
+            "the host root (neither given) is read-only: give --rootfs DIR or an image, or drop --keep"
+        )
+    if profile.filesystem.read_only_root:
+        raise SandboxError(
+            "--keep keeps the changes made to the root filesystem, which is read-only here "
+            f"(--read-only, or filesystem.read_only_root in profile {profile.name!r}): drop --keep, "
+            "or use a profile whose root is writable"
+        )
 
 
 def _nothing() -> None:

@@ -45,6 +45,15 @@ def test_a_workdir_the_sandbox_cannot_enter_is_named_with_the_fix(
     assert expected in _fails(psb_mode, "--rootfs", str(psb_mode.rootfs), *args, "--", "/bin/true")
 
 
+@pytest.mark.parametrize("read_only", [["--read-only"], ["--profile", "strict"]])
+def test_keep_with_a_read_only_root_is_refused_and_keeps_nothing(psb_mode: Psb, read_only: list[str]) -> None:
+    # it used to report an empty directory as "the sandbox's changes"
+    line = _fails(psb_mode, *read_only, "--keep", "--rootfs", str(psb_mode.rootfs), "--", "/bin/true")
+    assert "which is read-only here (--read-only, or filesystem.read_only_root in profile" in line
+    assert "drop --keep" in line
+    assert not (psb_mode.home / "sandboxes" / ".kept").exists()
+
+
 def test_profile_typos_and_unknown_profiles(psb_mode: Psb, profile_file: Any) -> None:
     typo = profile_file("namespces: {user: true}\nfilesystem: {read_only_rot: true}\n")
     line = _fails(psb_mode, "--profile", str(typo), "--", "/bin/true")
@@ -92,6 +101,7 @@ def test_profile_typos_and_unknown_profiles(psb_mode: Psb, profile_file: Any) ->
         (["-w", "relative", "--", "/bin/true"], "'relative' must be absolute: write it as /relative"),
         (["--rootfs", "", "--", "/bin/true"], "--rootfs needs a value"),
         (["--name", "", "--", "/bin/true"], "--name needs a value"),
+        (["--keep", "--", "/bin/true"], "the host root (neither given) is read-only: give --rootfs DIR or"),
     ],
 )
 def test_bad_flags(psb_self: Psb, args: list[str], expected: str) -> None:
