@@ -49,7 +49,9 @@ options:
                           seccomp profile: strict, default, unconfined or a JSON file
   --userns host           no user namespace (root only; needs --allow-unsafe)
   --allow-unsafe          accept flags that loosen the profile (each one is audited)
-  --rm, -i                accepted for docker compatibility (always the case)
+  -t, --tty               run the command on a terminal of the sandbox's own (raw mode on yours)
+  -i, --interactive       with -t: pass your input to it (without -t, stdin always passes)
+  --rm                    accepted for docker compatibility (always the case)
   -h, --help              show this help
 
 exit status: CMD's status, 128+N if killed by signal N, 125 pysandbox failed,
@@ -77,6 +79,8 @@ class Options:
     userns: str | None = None
     allow_unsafe = False
     help = False
+    tty = False
+    interactive = False
     image: str | None = None
 
     def __init__(self) -> None:
@@ -126,8 +130,10 @@ _OPTIONS: dict[str, tuple[str, bool]] = {
     "--userns": ("userns", True),
     "--allow-unsafe": ("allow_unsafe", False),
     "--rm": ("", False),
-    "-i": ("", False),
-    "--interactive": ("", False),
+    "-i": ("interactive", False),
+    "--interactive": ("interactive", False),
+    "-t": ("tty", False),
+    "--tty": ("tty", False),
     "-h": ("help", False),
     "--help": ("help", False),
 }
@@ -152,6 +158,9 @@ def parse(argv: list[str]) -> Options:
             else:
                 opts.command = argv[i:]
             break
+        if _is_flag_cluster(arg):  # -it, -ti
+            argv[i : i + 1] = [f"-{letter}" for letter in arg[1:]]
+            arg = argv[i]
         name, eq, inline = arg.partition("=")
         if name not in _OPTIONS and not arg.startswith("--") and len(arg) > 2 and arg[:2] in _OPTIONS:
             name, eq, inline = arg[:2], "=", arg[2:]  # -eKEY=VALUE, -v/a:/b
@@ -180,6 +189,15 @@ def parse(argv: list[str]) -> Options:
     if opts.image is not None and opts.command and opts.command[0] == "--":
         opts.command = opts.command[1:]
     return opts
+
+
+def _is_flag_cluster(arg: str) -> bool:
+    """Short options without a value run together, as docker's `-it`."""
+    letters = arg[1:]
+    return (
+        arg.startswith("-") and len(letters) > 1 and not letters.startswith("-")
+        and all(_OPTIONS.get(f"-{c}", ("", True))[1] is False for c in letters)
+    )  # fmt: skip
 
 
 def _number(text: str | None, what: str, kind: type[int] | type[float] = int) -> float | None:
@@ -277,6 +295,13 @@ def _run(opts: Options) -> int:
 
     _check(opts)
     env = [line for path in opts.env_files for line in read_env_file(path)] + opts.env
+    stdin = None
+    if opts.tty and opts.interactive and not os.isatty(0):
+        raise _fail(
+            "the input device is not a TTY: drop -t (input passes without it), or run from a terminal"
+        )
+    if opts.tty and not opts.interactive:
+        stdin = os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC)  # as docker -t alone: no input
     box = Sandbox(
         opts.profile,
         rootfs=opts.rootfs,
@@ -292,6 +317,8 @@ def _run(opts: Options) -> int:
         allow_unsafe=opts.allow_unsafe,
         forward_signals=True,
         requested=_requested(opts),  # type: ignore[arg-type]
+        tty=opts.tty,
+        stdin=stdin,
     )
     missing = unenforced(box.profile)
     if missing:

@@ -113,6 +113,7 @@ class Sandbox:
         stderr: Stdio = None,
         fork_server: bool = False,
         prewarm: bool | int = False,
+        tty: bool = False,
     ) -> None:
         """fork_server: launch through a fork server (forkserver) started here, for a program
         that launches many sandboxes: its heap, as it grows after this point, costs nothing per
@@ -128,7 +129,11 @@ class Sandbox:
         and they die with the thread that started them (PR_SET_PDEATHSIG), as the fork server
         does (a run that finds its sandbox dead starts a fresh one). With fork_server too, the
         server forks them and the caller never forks: the pair suits a large caller best. Not
-        with `name` (two sandboxes would need it at once)."""
+        with `name` (two sandboxes would need it at once).
+
+        tty: the workload runs on a pseudo-terminal of the sandbox's own devpts (its stdin,
+        stdout and stderr, and its controlling terminal), relayed from stdin and to stdout; a
+        terminal on stdin is put in raw mode meanwhile and its size passed on."""
         base = load(profile)
         if isinstance(user, str):
             user = parse_user(user)
@@ -161,6 +166,7 @@ class Sandbox:
         self.workdir = workdir
         self.name = names.check_name(name) if name else None
         self.keep = keep
+        self.tty = tty
         # A bad -p fails here, before anything is created (network.check is cheap and import-free).
         self.publish = _check_publish(self.profile.network.mode, publish)
         self.allow_unsafe = allow_unsafe
@@ -225,6 +231,7 @@ class Sandbox:
             overrides=tuple(o.describe() for o in self.overrides),
             run_image=img,
             overlay_options=img.overlay_options if img is not None else (),
+            tty=self.tty,
         )
 
     def command(self, argv: Sequence[str], img: Any = None) -> tuple[str, ...]:

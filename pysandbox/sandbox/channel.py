@@ -25,9 +25,9 @@ def send_fds(sock: Sock, data: bytes, fds: list[int]) -> None:
     sock.sendmsg([data], [(SOL_SOCKET, SCM_RIGHTS, rights)] if fds else [])
 
 
-def recv_fds(sock: Sock, bufsize: int, maxfds: int) -> tuple[bytes, list[int]]:
+def recv_fds(sock: Sock, bufsize: int, maxfds: int, flags: int = 0) -> tuple[bytes, list[int]]:
     """One message and the fds that came with it (none when it carried none)."""
-    data, ancillary, _, _ = sock.recvmsg(bufsize, CMSG_SPACE(maxfds * _INT))
+    data, ancillary, _, _ = sock.recvmsg(bufsize, CMSG_SPACE(maxfds * _INT), flags)
     fds: list[int] = []
     for level, kind, payload in ancillary:
         if level == SOL_SOCKET and kind == SCM_RIGHTS:

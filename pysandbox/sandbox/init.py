@@ -39,6 +39,7 @@ class InitPlan:
     network: str | None  # mode passed to network.setup_inside when it has its own netns
     fs: FsPlan | None  # None without a mount namespace
     prepared: Any  # harden.Prepared
+    tty: bool = False  # the workload gets a terminal of the sandbox's devpts (open_terminal)
 
 
 def filter_stopped(how: str) -> str:
@@ -97,6 +98,13 @@ def run_init(sock: channel.Sock, plan: InitPlan, src: Sources, late_cgroup_ns: b
         where = f" ({name})" if name else ""
         send(sock, f"Fcannot set up the sandbox: {exc.strerror}{where}")
         return 125
+    terminal = None
+    if plan.tty:
+        try:
+            terminal = open_terminal(sock, plan.prepared.uid)
+        except OSError as exc:
+            send(sock, f"Fcannot open a terminal in the sandbox for -t: {exc.strerror}: run without -t")
+            return 125
     libc.prctl(libc.PR_SET_DUMPABLE, 0)
     if not late_cgroup_ns and not _confine(sock, plan):
         return 125
@@ -124,7 +132,26 @@ def run_init(sock: channel.Sock, plan: InitPlan, src: Sources, late_cgroup_ns: b
             return 125
         if not _confine(sock, plan):
             return 125
-    return _start_and_reap(sock, plan, argv)
+    return _start_and_reap(sock, plan, argv, terminal)
+
+
+def open_terminal(sock: channel.Sock, uid: int) -> tuple[str, int]:
+    """A pseudo-terminal of the sandbox's own devpts: its master goes to the launcher (tty.Relay),
+    its slave to the workload's user, who opens it by path as a new session (its controlling
+    terminal). Before confinement: a profile's filter may refuse sendmsg. Returns the slave's
+    path and fd (close-on-exec), which we hold until the workload has it: with no slave open,
+    the launcher's reads of the master would end at once (EIO)."""
+    master, slave = os.openpty()
+    try:
+        path = os.ttyname(slave)
+        os.fchown(slave, uid, -1)
+        channel.send_fds(sock, b"T", [master])
+    except BaseException:
+        os.close(slave)
+        raise
+    finally:
+        os.close(master)
+    return path, slave
 
 
 def _setup(plan: InitPlan, src: Sources) -> list[str]:
@@ -176,14 +203,23 @@ def _confine(sock: channel.Sock, plan: InitPlan) -> bool:
     return True
 
 
-def _start_and_reap(sock: channel.Sock, plan: InitPlan, argv: list[Any]) -> int:
+def _start_and_reap(
+    sock: channel.Sock, plan: InitPlan, argv: list[Any], terminal: tuple[str, int] | None
+) -> int:
     """Spawn the workload and reap until it exits."""
+    on_terminal: dict[str, Any] = {}
+    if terminal is not None:  # setsid comes before the file actions: the open makes it the session's
+        actions = [(os.POSIX_SPAWN_OPEN, 0, terminal[0], os.O_RDWR, 0), (os.POSIX_SPAWN_DUP2, 0, 1),
+                   (os.POSIX_SPAWN_DUP2, 0, 2)]  # fmt: skip
+        on_terminal = {"setsid": True, "file_actions": actions}
     try:
-        pid = os.posix_spawnp(argv[0], argv, plan.env, setsigmask=(), setsigdef=RESET_SIGNALS)
+        pid = os.posix_spawnp(argv[0], argv, plan.env, setsigmask=(), setsigdef=RESET_SIGNALS, **on_terminal)
     except OSError as exc:
         err = exc.errno or errno.EIO
         send(sock, f"E{err} {exc.strerror}")
         return 127 if err in (errno.ENOENT, errno.ENOTDIR) else 126
+    if terminal is not None:
+        os.close(terminal[1])  # the workload has its own (vfork: posix_spawn returns after its exec)
     _Workload.pid = pid
     for signum in _Workload.pending:
         _Workload.forward(signum, None)

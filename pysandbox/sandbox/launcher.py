@@ -341,6 +341,7 @@ class Runner:
         self.pid_a = 0
         self.pid_b = 0
         self.sock: channel.Sock | None = None
+        self.relay: Any = None  # tty.Relay, once PID 1 has sent the terminal's master (-t)
 
     def start(self, defer: bool = False) -> None:
         """Forks PID 1 (or A) and configures it up to "G": it then builds its root on its own.
@@ -419,6 +420,8 @@ class Runner:
                     self.forwarder.set_target(self.pid_b)
             elif kind == b"W":
                 self.warn(body)
+            elif kind == b"T" and self.relay is not None:
+                pass  # the terminal's master, taken by _recv
             elif kind == b"R":
                 # killed since it said "R" (while it waited, started ahead)? A, when B's pid has not
                 # come yet: A exits with B
@@ -426,6 +429,10 @@ class Runner:
                     self._unexpected(self._recv(wait=False))  # its last word, if it left one
                 before_start(self.pid_b)
                 assert self.sock is not None
+                if self.relay is not None:
+                    self.relay.start()
+                elif self.launch.init.tty:  # PID 1 sends "T" before "R", or fails
+                    raise SandboxError("the sandbox's init reported ready without the terminal -t asks for")
                 try:
                     self.sock.send(go)
                 except OSError:  # gone between its "R" and our check's end
@@ -500,18 +507,31 @@ class Runner:
     def _recv(self, wait: bool = True) -> bytes:
         """The next message; b"" once the other side is gone (its end closed, or reset by its
         death), or when there is none and not `wait`."""
-        assert self.sock is not None
         try:
-            return self.sock.recv(4096, 0 if wait else channel.MSG_DONTWAIT)
+            return self._read(0 if wait else channel.MSG_DONTWAIT)
         except ConnectionResetError:
             # its end closed with our "S" unread: the kernel reports that once, ahead of what
             # it sent before it closed (an "F" that says why), which is still queued
             try:
-                return self.sock.recv(4096, channel.MSG_DONTWAIT)
+                return self._read(channel.MSG_DONTWAIT)
             except OSError:
                 return b""
         except OSError:
             return b""
+
+    def _read(self, flags: int) -> bytes:
+        assert self.sock is not None
+        if not self.launch.init.tty:
+            return self.sock.recv(4096, flags)
+        msg, fds = channel.recv_fds(self.sock, 4096, 1, flags)
+        if msg[:1] == b"T" and fds and self.relay is None:
+            from pysandbox.sandbox.tty import Relay
+
+            stdin, stdout, _ = self.launch.stdio
+            self.relay = Relay(fds.pop(), stdin, stdout)
+        for fd in fds:
+            os.close(fd)
+        return msg
 
     def _unexpected(self, msg: bytes) -> None:
         if msg.startswith(b"F"):
@@ -585,6 +605,8 @@ class Runner:
             self.pidfd = -1
         if self.forwarder is not None:
             self.forwarder.restore()
+        if self.relay is not None:
+            self.relay.finish()
 
     def wait(self) -> None:
         """After the final report: A exits as soon as B has. With the fork server, B is the
@@ -598,8 +620,10 @@ class Runner:
             import select
 
             select.select([self.pidfd], [], [])  # readable once B has exited
-            return
-        self._reap()
+        else:
+            self._reap()
+        if self.relay is not None:
+            self.relay.finish()  # the workload's last output, once nothing holds its terminal
 
 
 def _running(pid: int) -> bool:

@@ -139,6 +139,7 @@ class Session:
                 network=profile.network.mode if own_net else None,
                 fs=fs,
                 prepared=prepared,
+                tty=spec.tty,
             )
             plan = Launch(
                 flags=namespace_flags(ns, userns),

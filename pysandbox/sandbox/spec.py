@@ -62,6 +62,7 @@ class RunSpec:
     overrides: tuple[str, ...] = ()  # audit: what the CLI changed in the profile
     run_image: Any = None  # images.runtime.RunImage of `image`: held while the sandbox runs
     overlay_options: tuple[str, ...] = ()  # what the image store's layers need (RunImage.overlay_options)
+    tty: bool = False  # a terminal of the sandbox's devpts for the workload, relayed to stdin/stdout
 
     @property
     def layers(self) -> tuple[str, ...]:
