@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import pty
 import select
+import signal
 import subprocess
 import termios
 import time
@@ -71,6 +72,11 @@ def test_an_interactive_shell_gets_its_own_terminal(psb_mode: Psb, terminal: Any
     term.wait_for(b"# ")
     term.type(b"tty; stty size; echo $((6*7))\r")
     term.wait_for(b"42\r\n")
+    termios.tcsetwinsize(term.slave, (40, 120))  # a resized window: SIGWINCH (ours has no session)
+    os.kill(term.proc.pid, signal.SIGWINCH)
+    time.sleep(0.3)
+    term.type(b"stty size\r")
+    term.wait_for(b"40 120\r\n")
     # raw mode on our side: ^C is a byte that the sandbox's terminal turns into SIGINT
     term.type(b"echo go; sleep 30\r")
     term.wait_for(b"go\r\n")
