@@ -73,6 +73,34 @@ def _run(ctx: typer.Context) -> None:
     raise typer.Exit(run_main(list(ctx.args)))
 
 
+@app.command("ps")
+def ps(
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table or json.")] = "table",
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only their names.")] = False,
+) -> None:
+    """List the running sandboxes (of this PYSANDBOX_HOME): name, id, PID 1, profile, command."""
+    from pysandbox.sandbox.control import render, running
+
+    text = render(running(), fmt, quiet)
+    if text:
+        typer.echo(text)
+
+
+@app.command("kill")
+def kill(
+    names: Annotated[list[str], typer.Argument(help="Sandbox names (or id prefixes), as `ps` shows them.")],
+    sig: Annotated[
+        str, typer.Option("--signal", "-s", help="KILL, TERM, INT, HUP, QUIT, USR1 or USR2 (or its number).")
+    ] = "KILL",
+) -> None:
+    """Signal running sandboxes: KILL ends one at once; the others go to its workload."""
+    from pysandbox.sandbox.control import kill as kill_sandboxes
+    from pysandbox.sandbox.control import parse_signal
+
+    for name in kill_sandboxes(names, parse_signal(sig)):
+        typer.echo(name)
+
+
 # --- section: profile ---------------------------------------------------------------------------
 profile_app = typer.Typer(help="List, show and validate sandbox profiles.", no_args_is_help=True)
 app.add_typer(profile_app, name="profile")

@@ -14,7 +14,7 @@ COMMANDS = [
     ["image", "rm"], ["image", "prune"], ["volume"], ["volume", "create"], ["volume", "ls"],
     ["volume", "inspect"], ["volume", "rm"], ["audit"], ["audit", "log"], ["audit", "tail"],
     ["audit", "verify"], ["audit", "checkpoint"], ["audit", "export"], ["audit", "config"], ["export"],
-    ["setup"],
+    ["setup"], ["ps"], ["kill"],
 ]  # fmt: skip
 
 

@@ -13,6 +13,8 @@ from pysandbox.images.records import ImageRecord, short
 from pysandbox.images.runtime import image_config
 from pysandbox.images.store import Store
 from pysandbox.images.volumes import create_volume, inspect_volume, list_volumes, remove_volume
+from pysandbox.textfmt import ago as _ago
+from pysandbox.textfmt import table as _table
 from pysandbox.types import UserError
 
 FORMATS = ("table", "json")
@@ -32,19 +34,6 @@ def _size(n: int | None) -> str:
             return f"{value:.0f}{unit}" if unit == "B" else f"{value:.1f}{unit}"
         value /= 1000
     return f"{n}B"
-
-
-def _ago(ts: float) -> str:
-    delta = max(0, int(time.time() - ts))
-    for unit, secs in (("days", 86400), ("hours", 3600), ("minutes", 60)):
-        if delta >= secs:
-            return f"{delta // secs} {unit} ago"
-    return f"{delta} seconds ago"
-
-
-def _table(rows: list[list[str]]) -> str:
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    return "\n".join("   ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows)
 
 
 def import_image(

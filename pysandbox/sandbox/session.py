@@ -261,6 +261,11 @@ class Session:
 
     def _before_start(self, pid: int) -> None:
         self.went = True
+        spec = self.spec
+        assert self.lease is not None
+        # what `pysandbox ps` shows, and the PID 1 that `pysandbox kill` signals
+        self.lease.write_state(profile=spec.profile.name, command=list(self.argv), rootfs=spec.rootfs,
+                               image=spec.image, init=pid)  # fmt: skip
         if self.ahead:  # recorded once it is ready: one that died waiting records nothing
             self._record_create()
         if self.rec is not None:
@@ -269,12 +274,8 @@ class Session:
     # -- internals -------------------------------------------------------------------------------
 
     def _record_create(self) -> None:
-        spec = self.spec
-        assert self.lease is not None
-        self.lease.write_state(profile=spec.profile.name, command=list(self.argv), rootfs=spec.rootfs,
-                               image=spec.image)  # fmt: skip
         if self.rec is not None:
-            _record_create(self.rec, spec, self.argv, self.overrides, self.findings, self.unenforced)
+            _record_create(self.rec, self.spec, self.argv, self.overrides, self.findings, self.unenforced)
             self.created = True
 
     def _record_end(self, exc: BaseException) -> None:
