@@ -120,6 +120,7 @@ def acquire(name: str | None, sandbox_id: str) -> Lease:
                 f"the name {chosen!r} is in use by a running sandbox: "
                 "choose another --name or stop that sandbox"
             )
+        os.ftruncate(fd, 0)  # a name taken over from a killed launcher: its state is not ours
         return Lease(chosen, sandbox_id, directory, fd)
     raise SandboxError(f"cannot reserve the name {chosen!r}: too much contention in {base}")
 

@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
+import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import requires_root
+
+from pysandbox import paths
+from pysandbox.sandbox import control, session
+from pysandbox.sandbox.api import Sandbox
 
 from .conftest import Psb, one_line_error
 
@@ -69,6 +77,32 @@ def test_kill_ends_the_sandbox_and_its_launcher_records_the_exit(psb_mode: Psb, 
                             "--format", "json").stdout)  # fmt: skip
     assert [e["status"] for e in exits] == [137]
     assert _cli(psb_mode, "ps", "-q").stdout.strip() == ""
+
+
+@requires_root
+def test_a_name_left_by_a_killed_launcher_is_listed_with_its_new_state(
+    busybox_rootfs: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stale = Path(paths.location(paths.STATE), "reused")  # as a kill -9 of its launcher leaves it
+    stale.mkdir(parents=True)
+    old = {"name": "reused", "id": "0" * 32, "pid": 1, "init": 1, "command": ["x" * 500]}
+    (stale / "lock").write_text(json.dumps(old) + "\n")
+    # a long-lived launcher swept stale names a moment ago: this one is taken over as it is
+    monkeypatch.setattr(session, "_LAST_SWEEP", [time.monotonic()])
+    results: list[Any] = []
+    box = Sandbox("default", rootfs=busybox_rootfs, name="reused")
+    thread = threading.Thread(target=lambda: results.append(box.run(["sleep", "60"])))
+    thread.start()
+    try:
+        deadline = time.monotonic() + 30
+        while not (listed := [s for s in control.running() if s.name == "reused"]):
+            assert time.monotonic() < deadline, "never listed"
+            time.sleep(0.05)
+        assert listed[0].command == ["sleep", "60"]  # not the stale state with its tail
+    finally:
+        control.kill(["reused"], signal.SIGKILL)
+        thread.join(timeout=30)
+    assert [r.status for r in results] == [137] and not stale.exists()
 
 
 @pytest.mark.parametrize(
