@@ -25,12 +25,11 @@ Anything that cannot be applied raises SandboxError (exit 125) with the reason.
 
 from __future__ import annotations
 
-import _thread
 import os
 
 from pysandbox.policies.model import Profile
 from pysandbox.record import record
-from pysandbox.sandbox import caps, channel, lsm, rlimits, seccomp
+from pysandbox.sandbox import caps, channel, lsm, rlimits, seccomp, threads
 from pysandbox.types import SandboxError
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the run path
@@ -151,8 +150,8 @@ def _load_seccomp(p: Prepared) -> None:
 class DenialWatcher:
     """Launcher side of denial observation: a thread serving the seccomp listener.
 
-    A `_thread` thread is not joined at interpreter exit (as a daemon `threading.Thread`); `_done`
-    is held while it runs, so `close` joins it by acquiring the lock.
+    The thread (threads.start) is not joined at interpreter exit, as a daemon `threading.Thread`
+    is not; `close` joins it.
     """
 
     def __init__(self, prepared: Prepared, on_denial: Callable[[seccomp.Denial], None]) -> None:
@@ -162,19 +161,7 @@ class DenialWatcher:
         self._errno = prepared.seccomp.default_errno
         self._on_denial = on_denial
         self._stop_r, self._stop_w = os.pipe()
-        self._done = _thread.allocate_lock()
-        self._done.acquire()
-        try:
-            _thread.start_new_thread(self._main, ())
-        except BaseException:
-            self._done.release()
-            raise
-
-    def _main(self) -> None:
-        try:
-            self._run()
-        finally:
-            self._done.release()
+        self._done = threads.start(self._run)
 
     def _run(self) -> None:
         import select
@@ -200,8 +187,7 @@ class DenialWatcher:
             os.write(self._stop_w, b"x")
         except OSError:
             pass
-        if self._done.acquire(timeout=timeout):  # the join
-            self._done.release()
+        threads.join(self._done, timeout)
         for fd in (self._stop_r, self._stop_w):
             try:
                 os.close(fd)

@@ -22,14 +22,13 @@ sandbox dies with B (pid namespace teardown).
 
 from __future__ import annotations
 
-import _thread
 import errno
 import gc
 import os
 import sys
 
 from pysandbox.record import record
-from pysandbox.sandbox import channel, idmap, libc, mounts, names
+from pysandbox.sandbox import channel, idmap, libc, mounts, names, threads
 from pysandbox.sandbox.idmap import IdMap
 from pysandbox.sandbox.init import ARGV_MAX, MUTED, SIGNALS, InitPlan, filter_stopped, run_init
 from pysandbox.sandbox.mounts import FsPlan, Sources
@@ -669,22 +668,18 @@ def _overlapped(waiting: Callable[[], None], working: Callable[[], None]) -> Non
     `working`; re-raises the first failure. The thread is gone (or about to be) on return, so
     that the next launch can clone directly again."""
     failed: list[BaseException] = []
-    done = _thread.allocate_lock()
-    done.acquire()
 
     def body() -> None:
         try:
             waiting()
         except BaseException as exc:
             failed.append(exc)
-        finally:
-            done.release()
 
-    _thread.start_new_thread(body, ())
+    done = threads.start(body)
     try:
         working()
     finally:
-        done.acquire()
+        threads.join(done)
     if failed:
         raise failed[0]
 

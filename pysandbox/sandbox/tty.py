@@ -15,7 +15,8 @@ import _signal as signal
 import os
 import select
 import termios
-from _thread import allocate_lock, start_new_thread
+
+from pysandbox.sandbox import threads
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing
 if TYPE_CHECKING:
@@ -35,8 +36,7 @@ class Relay:
         self.stdout = stdout
         self._saved: Any = None  # the caller's terminal settings (termios.tcgetattr), while raw
         self._winch: object = None
-        self._done = allocate_lock()
-        self._started = False
+        self._done: Any = None  # threads.start's lock, while the relay runs
         self._copy_size()
 
     def start(self) -> None:
@@ -48,18 +48,14 @@ class Relay:
             self._winch = signal.signal(signal.SIGWINCH, self._on_winch)
         except ValueError:  # not the main thread: the size stays as it was at the start
             self._winch = None
-        self._done.acquire()
-        self._started = True
-        start_new_thread(self._run, ())
+        self._done = threads.start(self._copy)
 
     def finish(self) -> None:
         """Once PID 1 is reaped: the rest of the output written, the caller's terminal restored.
         Also on error paths (idempotent)."""
-        if self._started:
-            self._started = False
-            if not self._done.acquire(timeout=_DRAIN_S):
-                return self._restore()  # a descendant outside our pid namespace holds the slave
-            self._done.release()
+        done, self._done = self._done, None
+        if done is not None and not threads.join(done, _DRAIN_S):
+            return self._restore()  # a process the slave was passed to outside the sandbox holds it
         self._restore()
         if self.master >= 0:
             os.close(self.master)
@@ -85,12 +81,6 @@ class Relay:
                     continue
                 termios.tcsetwinsize(self.master, (size.lines, size.columns))
                 return
-
-    def _run(self) -> None:
-        try:
-            self._copy()
-        finally:
-            self._done.release()
 
     def _copy(self) -> None:
         sources = [self.master] if self.stdin is None else [self.master, self.stdin]
