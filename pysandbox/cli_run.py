@@ -255,8 +255,11 @@ def _requested(opts: Options) -> object:
 
 
 def _say(kind: str, message: str) -> None:
-    sys.stderr.write(f"pysandbox: {kind}: {message}\n")
-    sys.stderr.flush()
+    try:
+        sys.stderr.write(f"pysandbox: {kind}: {message}\n")
+        sys.stderr.flush()
+    except OSError:  # stderr gone (a terminal that hung up): the exit status still tells
+        pass
 
 
 def main(argv: list[str]) -> int:
@@ -273,8 +276,11 @@ def main(argv: list[str]) -> int:
         code = 130
     if _invoked_as_program():
         # Everything is flushed and closed by now: skip the interpreter's teardown (~20 ms).
-        sys.stdout.flush()
-        sys.stderr.flush()
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except OSError:  # a terminal that hung up, a closed pipe: the status still counts
+                pass
         os._exit(code)
     return code
 

@@ -34,6 +34,7 @@ class Relay:
         self.master = master
         self.stdin = stdin
         self.stdout = stdout
+        self._from_terminal = stdin is not None and os.isatty(stdin)  # its end is a hang-up
         self._saved: Any = None  # the caller's terminal settings (termios.tcgetattr), while raw
         self._winch: object = None
         self._done: Any = None  # threads.start's lock, while the relay runs
@@ -41,9 +42,13 @@ class Relay:
 
     def start(self) -> None:
         """Raw mode (when stdin is a terminal), SIGWINCH (from the main thread only), the thread."""
-        if self.stdin is not None and os.isatty(self.stdin):
-            self._saved = termios.tcgetattr(self.stdin)
-            _make_raw(self.stdin, self._saved)
+        if self.stdin is not None and self._from_terminal:
+            try:
+                saved = termios.tcgetattr(self.stdin)
+                _make_raw(self.stdin, saved)
+                self._saved = saved
+            except termios.error:  # hung up already: the relay sees it at its first read
+                pass
         try:
             self._winch = signal.signal(signal.SIGWINCH, self._on_winch)
         except ValueError:  # not the main thread: the size stays as it was at the start
@@ -62,9 +67,12 @@ class Relay:
             self.master = -1
 
     def _restore(self) -> None:
-        if self._saved is not None and self.stdin is not None:
-            termios.tcsetattr(self.stdin, termios.TCSADRAIN, self._saved)
-            self._saved = None
+        saved, self._saved = self._saved, None
+        if saved is not None and self.stdin is not None:
+            try:
+                termios.tcsetattr(self.stdin, termios.TCSADRAIN, saved)
+            except termios.error:  # it hung up meanwhile
+                pass
         if self._winch is not None:
             signal.signal(signal.SIGWINCH, self._winch)
             self._winch = None
@@ -100,9 +108,20 @@ class Relay:
                 if writable:
                     writable = _write_all(self.stdout, data)  # the reader gone: drain, write no more
             if self.stdin is not None and self.stdin in ready:
-                data = os.read(self.stdin, _CHUNK)
+                try:
+                    data = os.read(self.stdin, _CHUNK)
+                except OSError:  # EIO: our terminal hung up
+                    data = b""
+                if not data and self._from_terminal:
+                    return self._hang_up()
                 if not data or not _write_all(self.master, data):
                     sources.remove(self.stdin)
+
+    def _hang_up(self) -> None:
+        """Our terminal is gone (its window closed, the connection dropped): the workload's hangs
+        up too, as a terminal emulator's does when it closes its master (SIGHUP to the session)."""
+        os.close(self.master)
+        self.master = -1
 
 
 def _write_all(fd: int, data: bytes) -> bool:

@@ -46,12 +46,19 @@ class _Terminal:
                 self.output += os.read(self.master, 4096)
         return self.output
 
+    def hang_up(self) -> None:
+        """Our side goes away, as a terminal window closes."""
+        os.close(self.master)
+        os.close(self.slave)
+        self.master = self.slave = -1
+
     def close(self) -> None:
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
-        os.close(self.master)
-        os.close(self.slave)
+        for fd in (self.master, self.slave):
+            if fd >= 0:
+                os.close(fd)
 
 
 @pytest.fixture
@@ -89,6 +96,13 @@ def test_an_interactive_shell_gets_its_own_terminal(psb_mode: Psb, terminal: Any
     text = term.output.decode(errors="replace")
     assert "/dev/pts/0\r\n" in text and "33 101\r\n" in text  # its own devpts; our size passed on
     assert termios.tcgetattr(term.slave) == term.before  # our terminal restored
+
+
+def test_when_our_terminal_hangs_up_so_does_the_workloads(psb_mode: Psb, terminal: Any) -> None:
+    term = terminal(psb_mode, "-it", "--rootfs", str(psb_mode.rootfs), "--", "/bin/sh")
+    term.wait_for(b"# ")
+    term.hang_up()
+    assert term.proc.wait(timeout=30) == 128 + signal.SIGHUP  # the shell, hung up, ends
 
 
 def test_without_a_terminal_of_ours_the_output_still_goes_through_one(psb_mode: Psb) -> None:
