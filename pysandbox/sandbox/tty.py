@@ -78,7 +78,10 @@ class Relay:
             self._winch = None
 
     def _on_winch(self, _signum: int, _frame: object) -> None:
-        self._copy_size()
+        try:  # a handler's exception would surface wherever the launcher happens to be
+            self._copy_size()
+        except (OSError, termios.error):  # the master closed (a hang-up) or our terminal gone
+            pass
 
     def _copy_size(self) -> None:
         for fd in (self.stdin, self.stdout):
