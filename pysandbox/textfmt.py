@@ -4,6 +4,15 @@ from __future__ import annotations
 
 import time
 
+from pysandbox.types import UserError
+
+FORMATS = ("table", "json")
+
+
+def check_format(fmt: str) -> None:
+    if fmt not in FORMATS:
+        raise UserError(f"unknown format {fmt!r}: use table or json")
+
 
 def ago(ts: float) -> str:
     delta = max(0, int(time.time() - ts))

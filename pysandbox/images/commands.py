@@ -14,15 +14,9 @@ from pysandbox.images.runtime import image_config
 from pysandbox.images.store import Store
 from pysandbox.images.volumes import create_volume, inspect_volume, list_volumes, remove_volume
 from pysandbox.textfmt import ago as _ago
+from pysandbox.textfmt import check_format as _check_format
 from pysandbox.textfmt import table as _table
 from pysandbox.types import UserError
-
-FORMATS = ("table", "json")
-
-
-def _check_format(fmt: str) -> None:
-    if fmt not in FORMATS:
-        raise UserError(f"unknown format {fmt!r}: use table or json")
 
 
 def _size(n: int | None) -> str:

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 
 from pysandbox import paths
 from pysandbox.sandbox.spec import FORWARDED_SIGNALS
-from pysandbox.textfmt import ago, table
+from pysandbox.textfmt import ago, check_format, table
 from pysandbox.types import UserError
 
 SIGNALS = ("SIGKILL", *FORWARDED_SIGNALS)  # what `kill` sends: PID 1 forwards the others
@@ -93,8 +93,7 @@ def _flocked() -> set[tuple[int, int]]:
 
 
 def render(sandboxes: list[Running], fmt: str, quiet: bool) -> str:
-    if fmt not in ("table", "json"):
-        raise UserError(f"unknown format {fmt!r}: use table or json")
+    check_format(fmt)
     if quiet:
         return "\n".join(s.name for s in sandboxes)
     if fmt == "json":
@@ -172,4 +171,8 @@ def _is_init(target: Running) -> bool:
             title = fh.read().rstrip(b"\0")
     except OSError:
         return False
-    return title == _INIT_TITLE and any(s.id == target.id for s in running())
+    if title != _INIT_TITLE:
+        return False
+    # still that sandbox: its launcher holds its lock (a pid reused elsewhere has no state here)
+    again = _state(os.path.join(paths.location(paths.STATE), target.name, "lock"), _flocked())
+    return again is not None and again.id == target.id
