@@ -12,6 +12,9 @@ def main() -> None:
         # One short-lived launch: the cyclic collector would only walk the freshly imported modules
         # (a full pass costs ~1.5 ms here); whatever cycles remain go with the process.
         gc.disable()
+        from pysandbox import importcache
+
+        importcache.install()
         from pysandbox.cli_run import main as run_main
 
         sys.exit(run_main(sys.argv[2:]))

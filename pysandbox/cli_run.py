@@ -275,6 +275,7 @@ def main(argv: list[str]) -> int:
     except KeyboardInterrupt:
         code = 130
     if _invoked_as_program():
+        _save_imports()
         # Everything is flushed and closed by now: skip the interpreter's teardown (~20 ms).
         for stream in (sys.stdout, sys.stderr):
             try:
@@ -283,6 +284,15 @@ def main(argv: list[str]) -> int:
                 pass
         os._exit(code)
     return code
+
+
+def _save_imports() -> None:
+    from pysandbox import importcache
+
+    try:
+        importcache.save()
+    except Exception:  # an optimisation of the next start-up: never this run's outcome
+        pass
 
 
 def _invoked_as_program() -> bool:

@@ -1,0 +1,204 @@
+"""The compiled code of what `pysandbox run` imports, kept in one file and read once at start-up.
+
+A cold `pysandbox run` imports ~45 modules. Before running each one, the import system spends
+~75 us finding it on sys.path and reading and checking its .pyc (~3 ms in all, a tenth of a
+launch); served from memory, an import costs ~35 us. So `run` keeps the .pyc payloads of the
+modules it imported in one file beside the package's own .pyc files
+(`__pycache__/run-path.<cache tag>.bundle`) and serves them from it:
+
+- an entry is used only while its source file has the mtime and size it had when the entry was
+  written (as a .pyc is), and only by an interpreter of the same bytecode magic; anything else
+  imports as usual;
+- the file is written by the `run` that imported, the usual way, a module it could have served,
+  from the fresh .pyc that import left, before that `run` exits; never when bytecode is not to
+  be written (PYTHONDONTWRITEBYTECODE, -B) or the package directory is not writable. It can only
+  hold what the .pyc files beside the sources hold, so it is as trusted as they are.
+"""
+
+from __future__ import annotations
+
+import marshal
+import os
+import sys
+from _frozen_importlib_external import MAGIC_NUMBER  # importlib.util's, without importing it
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the run path
+if TYPE_CHECKING:
+    from importlib.machinery import ModuleSpec
+    from types import CodeType, ModuleType
+
+# origin (the source path), is a package, the source's mtime_ns and size, offset and length of
+# the code in the file's data
+Entry = tuple[str, bool, int, int, int, int]
+
+_HEADER = b"psb-bundle\0" + MAGIC_NUMBER
+_LENGTH = 4  # bytes of the index's length, after the header
+_ModuleSpec = type(sys.__spec__)  # importlib.machinery.ModuleSpec, without importing it
+
+
+def bundle_path() -> str:
+    package = os.path.dirname(os.path.abspath(__file__))
+    return os.path.join(package, "__pycache__", f"run-path.{sys.implementation.cache_tag}.bundle")
+
+
+_CodeType = type(bundle_path.__code__)  # types.CodeType, without importing types
+
+
+class BundleFinder:
+    """A meta path finder and loader serving the bundle's modules."""
+
+    def __init__(self, index: dict[str, Entry], data: memoryview, preloaded: set[str]) -> None:
+        self.index = index
+        self.data = data
+        self.preloaded = preloaded  # in sys.modules before the finder: never the bundle's to add
+        self._found: dict[str, CodeType] = {}  # find_spec -> exec_module, under the module's lock
+
+    def find_spec(self, name: str, path: object = None, target: object = None) -> ModuleSpec | None:
+        entry = self.index.get(name)
+        if entry is None:
+            return None
+        origin, is_package, mtime_ns, size = entry[:4]
+        try:
+            st = os.stat(origin)
+            if st.st_mtime_ns != mtime_ns or st.st_size != size:
+                return None
+            self._found[name] = self.get_code(name)
+        except (OSError, ValueError, EOFError, TypeError):  # a damaged entry: the usual way
+            return None
+        spec: ModuleSpec = _ModuleSpec(name, self, origin=origin, is_package=is_package)  # type: ignore[arg-type]
+        if is_package:
+            spec.submodule_search_locations = [os.path.dirname(origin)]
+        spec.has_location = True  # __file__ is the source's path
+        return spec
+
+    def create_module(self, spec: ModuleSpec) -> None:
+        return None  # the default module object
+
+    def exec_module(self, module: ModuleType) -> None:
+        name = module.__name__
+        code = self._found.pop(name, None) or self.get_code(name)
+        exec(code, module.__dict__)
+
+    def get_code(self, name: str) -> CodeType:
+        offset, length = self.index[name][4:]
+        code = marshal.loads(self.data[offset : offset + length])
+        if not isinstance(code, _CodeType):
+            raise ValueError(f"no code for {name} in the bundle")
+        return code
+
+    def is_package(self, name: str) -> bool:
+        return self.index[name][1]
+
+    def get_filename(self, name: str) -> str:
+        return self.index[name][0]
+
+
+def install() -> None:
+    """Serve imports from the bundle, when there is one this interpreter can use (otherwise
+    imports go the usual way, and `save` writes one)."""
+    data, index = b"", {}
+    try:
+        with open(bundle_path(), "rb") as fh:
+            data = fh.read()
+        index = _index(data)
+    except (OSError, ValueError, EOFError, TypeError):  # none yet, or damaged: `save` replaces it
+        data, index = b"", {}
+    sys.meta_path.insert(0, BundleFinder(index, memoryview(data), set(sys.modules)))
+
+
+def _index(data: bytes) -> dict[str, Entry]:
+    if not data.startswith(_HEADER):
+        raise ValueError("not a bundle of this interpreter")
+    start = len(_HEADER) + _LENGTH
+    length = int.from_bytes(data[len(_HEADER) : start], "little")
+    index = marshal.loads(data[start : start + length])
+    if not isinstance(index, dict):
+        raise ValueError("bad index")
+    base = start + length
+    for name, (origin, is_package, mtime_ns, size, offset, size_of_code) in index.items():
+        if base + offset + size_of_code > len(data):
+            raise ValueError("truncated")
+        index[name] = (origin, is_package, mtime_ns, size, base + offset, size_of_code)
+    return index
+
+
+def save() -> None:
+    """Write the bundle again if this process imported, the usual way, a module it could hold.
+    An optimisation only: whatever goes wrong leaves imports to the usual way."""
+    finder = next((f for f in sys.meta_path if isinstance(f, BundleFinder)), None)
+    path = bundle_path()
+    if finder is None or sys.dont_write_bytecode or not os.access(os.path.dirname(path), os.W_OK):
+        return
+    new = {name: got for name, got in _compiled_imports(finder.preloaded) if got is not None}
+    if not new:
+        return
+    kept = {
+        name: (entry, bytes(finder.data[entry[4] : entry[4] + entry[5]]))
+        for name, entry in finder.index.items()
+        if name not in new and _current(entry)
+    }
+    kept.update(new)
+    _write(path, kept)
+
+
+def _compiled_imports(preloaded: set[str]) -> list[tuple[str, tuple[Entry, bytes] | None]]:
+    """Modules imported the usual way from a source with a .pyc: (name, its entry and code), or
+    None when the .pyc is not one the import system would take for that source now."""
+    found: list[tuple[str, tuple[Entry, bytes] | None]] = []
+    for name, module in list(sys.modules.items()):
+        spec = getattr(module, "__spec__", None)
+        if name in preloaded or spec is None or type(spec.loader).__name__ != "SourceFileLoader":
+            continue
+        if spec.origin and spec.cached:
+            package = spec.submodule_search_locations is not None
+            found.append((name, _entry(spec.origin, spec.cached, package)))
+    return found
+
+
+def _entry(origin: str, cached: str, is_package: bool) -> tuple[Entry, bytes] | None:
+    try:
+        st = os.stat(origin)
+        with open(cached, "rb") as fh:
+            pyc = fh.read()
+    except OSError:
+        return None
+    # a timestamp-based .pyc (flags 0) made from this very source: what the import system checks
+    if (
+        pyc[:4] != MAGIC_NUMBER
+        or int.from_bytes(pyc[4:8], "little") != 0
+        or int.from_bytes(pyc[8:12], "little") != int(st.st_mtime) & 0xFFFFFFFF
+        or int.from_bytes(pyc[12:16], "little") != st.st_size & 0xFFFFFFFF
+    ):
+        return None
+    return (origin, is_package, st.st_mtime_ns, st.st_size, 0, len(pyc) - 16), pyc[16:]
+
+
+def _current(entry: Entry) -> bool:
+    try:
+        st = os.stat(entry[0])
+    except OSError:
+        return False
+    return st.st_mtime_ns == entry[2] and st.st_size == entry[3]
+
+
+def _write(path: str, modules: dict[str, tuple[Entry, bytes]]) -> None:
+    index: dict[str, Entry] = {}
+    blobs: list[bytes] = []
+    offset = 0
+    for name, (entry, code) in sorted(modules.items()):
+        index[name] = (*entry[:4], offset, len(code))
+        blobs.append(code)
+        offset += len(code)
+    packed = marshal.dumps(index)
+    tmp = f"{path}.{os.getpid()}.tmp"
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
+        with open(fd, "wb") as fh:
+            fh.write(_HEADER + len(packed).to_bytes(_LENGTH, "little") + packed)
+            fh.writelines(blobs)
+        os.replace(tmp, path)  # readers see the old bundle or the new one, never half of one
+    except OSError:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass

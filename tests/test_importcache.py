@@ -1,0 +1,152 @@
+"""The `run` path's import bundle (pysandbox/importcache.py): real `pysandbox run`s, from a copy of
+the package whose __pycache__ each test owns, read through `python -v`'s account of every import."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+BUNDLE = f"run-path.{sys.implementation.cache_tag}.bundle"
+# python -v: "import 'pysandbox.sandbox.api' # <pysandbox.importcache.BundleFinder object at 0x...>"
+_IMPORT = re.compile(r"^import '([\w.]+)' # <([\w.]+) object", re.MULTILINE)
+
+
+@pytest.fixture
+def package(tmp_path: Path) -> Path:
+    """A copy of the package, with no compiled files yet."""
+    shutil.copytree(REPO / "pysandbox", tmp_path / "pysandbox", ignore=shutil.ignore_patterns("__pycache__"))
+    return tmp_path
+
+
+def run(root: Path, *flags: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """`python [flags] -m pysandbox run -- /bin/true` from the copy, bytecode writing on."""
+    base = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    proc = subprocess.run(
+        [sys.executable, *flags, "-m", "pysandbox", "run", "--", "/bin/true"],
+        cwd=root,
+        env={**base, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return proc
+
+
+def python(root: Path, code: str) -> str:
+    """`python -c CODE` from the copy; its output."""
+    proc = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return proc.stdout
+
+
+def loaders(stderr: str) -> dict[str, str]:
+    """Module -> the class of the loader that ran it, in the launcher (PID 1 imports nothing)."""
+    return dict((name, loader) for name, loader in _IMPORT.findall(stderr))
+
+
+def served(stderr: str) -> set[str]:
+    return {name for name, loader in loaders(stderr).items() if loader.endswith("BundleFinder")}
+
+
+def usual(stderr: str) -> set[str]:
+    return {name for name, loader in loaders(stderr).items() if loader.endswith("SourceFileLoader")}
+
+
+def bundle(root: Path) -> Path:
+    return root / "pysandbox" / "__pycache__" / BUNDLE
+
+
+def test_a_run_writes_the_bundle_and_the_next_serves_its_imports(package: Path) -> None:
+    first = run(package, "-v")
+    assert not served(first.stderr)
+    assert {"pysandbox.sandbox.api", "pysandbox.sandbox.launcher", "ctypes"} <= usual(first.stderr)
+    assert bundle(package).is_file()
+
+    second = run(package, "-v")
+    expected = {"pysandbox.cli_run", "pysandbox.sandbox.api", "pysandbox.sandbox.launcher", "ctypes"}
+    assert expected | {"pysandbox.audit.store"} <= served(second.stderr)
+    # loaded before the finder: the package and the finder itself (__main__ runs as a script)
+    ours = {m for m in usual(second.stderr) if m.startswith("pysandbox")}
+    assert ours == {"pysandbox", "pysandbox.importcache"}
+
+
+def test_an_edited_module_runs_from_its_source_and_is_bundled_again(package: Path) -> None:
+    run(package)
+    spec = package / "pysandbox" / "sandbox" / "spec.py"
+    spec.write_text(spec.read_text() + "\nEDITED = 'yes'\n")
+
+    edited = run(package, "-v")
+    assert "pysandbox.sandbox.spec" in usual(edited.stderr)
+    assert "pysandbox.sandbox.api" in served(edited.stderr)
+    probe = (
+        "import sys\n"
+        "from pysandbox import importcache\n"
+        "importcache.install()\n"
+        "import pysandbox.sandbox.spec as spec\n"
+        "print(spec.EDITED, type(spec.__loader__).__name__, spec.__file__)\n"
+    )
+    # the edit, served from the bundle written again
+    assert python(package, probe).split() == ["yes", "BundleFinder", str(spec)]
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"garbage",
+        b"psb-bundle\0" + b"\x00\x00\r\n" + b"\x10\x00\x00\x00",  # another interpreter's magic
+        b"",
+    ],
+    ids=["garbage", "other-magic", "empty"],
+)
+def test_a_damaged_or_foreign_bundle_is_ignored_then_replaced(package: Path, content: bytes) -> None:
+    run(package)
+    bundle(package).write_bytes(content)
+    proc = run(package, "-v")
+    assert not served(proc.stderr)
+    assert "pysandbox.sandbox.api" in usual(proc.stderr)
+    assert "pysandbox.sandbox.api" in served(run(package, "-v").stderr)
+
+
+def test_a_truncated_bundle_is_ignored(package: Path) -> None:
+    run(package)
+    data = bundle(package).read_bytes()
+    bundle(package).write_bytes(data[: len(data) // 2])
+    proc = run(package, "-v")
+    assert not served(proc.stderr)
+
+
+def test_no_bundle_when_bytecode_is_not_written(package: Path) -> None:
+    run(package, env={"PYTHONDONTWRITEBYTECODE": "1"})
+    run(package, "-B")
+    assert not bundle(package).exists()
+
+
+def test_served_modules_keep_their_sources_for_tracebacks_and_inspect(package: Path) -> None:
+    run(package)
+    probe = (
+        "import inspect, traceback\n"
+        "from pysandbox import importcache\n"
+        "importcache.install()\n"
+        "import pysandbox.cli_run as cli_run\n"
+        "assert type(cli_run.__loader__).__name__ == 'BundleFinder'\n"
+        "print(cli_run.__file__)\n"
+        "print(inspect.getsource(cli_run._check).splitlines()[0])\n"
+        "try:\n"
+        "    cli_run.parse(['--no-such-flag'])\n"
+        "except Exception:\n"
+        "    print(traceback.format_exc())\n"
+    )
+    out = python(package, probe)
+    lines = out.splitlines()
+    assert lines[0] == str(package / "pysandbox" / "cli_run.py")
+    assert lines[1] == "def _check(opts: Options) -> None:"
+    assert 'raise _fail(f"unknown option {name!r}' in out  # the source line, in the traceback
