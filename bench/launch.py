@@ -243,6 +243,12 @@ def main() -> int:
         quiet = work / "audit-off.yaml"
         quiet.write_text('name: default-audit-off\naudit: "off"\n')
         psb = VENV_BIN / "pysandbox"
+        # ...and the bundle of the `run` path's modules (pysandbox/importcache.py), which a user's
+        # first runs write, here whatever the environment says too
+        writing = {k: v for k, v in env.items() if k != "PYTHONDONTWRITEBYTECODE"}
+        for profile in ("default", "strict"):
+            argv = [str(psb), "run", "--profile", profile, "--rootfs", str(rootfs), "--", "/bin/true"]
+            subprocess.run(argv, env=writing, check=True)
         commands = {
             "pysandbox (cold CLI, default profile)": f"{psb} run --rootfs {rootfs} -- /bin/true",
             "pysandbox (cold CLI, audit off)": f"{psb} run --profile {quiet} --rootfs {rootfs} -- /bin/true",
