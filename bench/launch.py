@@ -244,9 +244,10 @@ def main() -> int:
         quiet.write_text('name: default-audit-off\naudit: "off"\n')
         psb = VENV_BIN / "pysandbox"
         # ...and the bundle of the `run` path's modules (pysandbox/importcache.py), which a user's
-        # first runs write, here whatever the environment says too
+        # first runs write, here whatever the environment says too (a profile's first run in a
+        # new home validates it and writes nothing: two runs of each)
         writing = {k: v for k, v in env.items() if k != "PYTHONDONTWRITEBYTECODE"}
-        for profile in ("default", "strict"):
+        for profile in ("default", "default", "strict", "strict"):
             argv = [str(psb), "run", "--profile", profile, "--rootfs", str(rootfs), "--", "/bin/true"]
             subprocess.run(argv, env=writing, check=True)
         commands = {

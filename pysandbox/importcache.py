@@ -12,7 +12,10 @@ modules it imported in one file beside the package's own .pyc files
 - the file is written by the `run` that imported, the usual way, a module it could have served,
   from the fresh .pyc that import left, before that `run` exits; never when bytecode is not to
   be written (PYTHONDONTWRITEBYTECODE, -B) or the package directory is not writable. It can only
-  hold what the .pyc files beside the sources hold, so it is as trusted as they are.
+  hold what the .pyc files beside the sources hold, so it is as trusted as they are;
+- runs with other profiles or flags add what they import, except a run that validated a profile
+  (a first run: pydantic and its ~2 MB are not what a launch needs), and past MAX_BYTES the file
+  starts again from what the writing run imported: it is read whole at every start.
 """
 
 from __future__ import annotations
@@ -33,6 +36,8 @@ Entry = tuple[str, bool, int, int, int, int]
 
 _HEADER = b"psb-bundle\0" + MAGIC_NUMBER
 _LENGTH = 4  # bytes of the index's length, after the header
+_FIRST_RUN_ONLY = "pydantic"  # validating a profile loads it, with typing, inspect, enum...
+MAX_BYTES = 2 << 20
 _ModuleSpec = type(sys.__spec__)  # importlib.machinery.ModuleSpec, without importing it
 
 
@@ -129,16 +134,20 @@ def save() -> None:
     path = bundle_path()
     if finder is None or sys.dont_write_bytecode or not os.access(os.path.dirname(path), os.W_OK):
         return
+    if _FIRST_RUN_ONLY in sys.modules:
+        return  # it validated a profile (a new one, or a first run): not the path to serve
     new = {name: got for name, got in _compiled_imports(finder.preloaded) if got is not None}
     if not new:
         return
-    kept = {
+    modules = {
         name: (entry, bytes(finder.data[entry[4] : entry[4] + entry[5]]))
         for name, entry in finder.index.items()
         if name not in new and _current(entry)
     }
-    kept.update(new)
-    _write(path, kept)
+    modules.update(new)  # the union: runs with other profiles or flags add what they import
+    if sum(len(code) for _, code in modules.values()) > MAX_BYTES:  # then start again from this run
+        modules = {name: got for name, got in modules.items() if name in sys.modules}
+    _write(path, modules)
 
 
 def _compiled_imports(preloaded: set[str]) -> list[tuple[str, tuple[Entry, bytes] | None]]:

@@ -18,6 +18,12 @@ BUNDLE = f"run-path.{sys.implementation.cache_tag}.bundle"
 _IMPORT = re.compile(r"^import '([\w.]+)' # <([\w.]+) object", re.MULTILINE)
 
 
+INDEX = (
+    "from pysandbox import importcache\n"
+    "print(*sorted(importcache._index(open(importcache.bundle_path(), 'rb').read())))\n"
+)
+
+
 @pytest.fixture
 def package(tmp_path: Path) -> Path:
     """A copy of the package, with no compiled files yet."""
@@ -25,13 +31,16 @@ def package(tmp_path: Path) -> Path:
     return tmp_path
 
 
+def writing_bytecode() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
 def run(root: Path, *flags: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """`python [flags] -m pysandbox run -- /bin/true` from the copy, bytecode writing on."""
-    base = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     proc = subprocess.run(
         [sys.executable, *flags, "-m", "pysandbox", "run", "--", "/bin/true"],
         cwd=root,
-        env={**base, **(env or {})},
+        env={**writing_bytecode(), **(env or {})},
         capture_output=True,
         text=True,
         timeout=120,
@@ -43,7 +52,8 @@ def run(root: Path, *flags: str, env: dict[str, str] | None = None) -> subproces
 
 def python(root: Path, code: str) -> str:
     """`python -c CODE` from the copy; its output."""
-    proc = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=False)
+    argv = [sys.executable, "-c", code]
+    proc = subprocess.run(argv, cwd=root, env=writing_bytecode(), capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stderr[-2000:]
     return proc.stdout
 
@@ -65,7 +75,42 @@ def bundle(root: Path) -> Path:
     return root / "pysandbox" / "__pycache__" / BUNDLE
 
 
+def written(root: Path) -> None:
+    """Two runs: the first fills PYSANDBOX_HOME's profile cache, the second writes the bundle."""
+    run(root)
+    run(root)
+    assert bundle(root).is_file()
+
+
+def test_the_bundle_holds_what_a_launch_imports_not_a_profiles_validation(package: Path) -> None:
+    written(package)
+    index = python(package, INDEX)
+    assert "pysandbox.sandbox.launcher" in index and "ctypes" in index
+    assert "pydantic" not in index and "typing" not in index
+    # a run that validates a profile again (a new home) adds nothing
+    before = bundle(package).read_bytes()
+    run(package, env={"PYSANDBOX_HOME": str(package / "other-home")})
+    assert bundle(package).read_bytes() == before
+
+
+def test_past_its_limit_the_bundle_starts_again_from_the_writing_run(package: Path) -> None:
+    written(package)
+    probe = (
+        "from pysandbox import importcache\n"
+        "importcache.MAX_BYTES = 1\n"
+        "importcache.install()\n"
+        "import pysandbox.fsutil\n"  # not on the launch path: imported the usual way
+        "importcache.save()\n"
+    )
+    python(package, probe)
+    index = python(package, INDEX).split()
+    assert "pysandbox.fsutil" in index
+    assert "pysandbox.sandbox.launcher" not in index  # the probe did not import it
+
+
 def test_a_run_writes_the_bundle_and_the_next_serves_its_imports(package: Path) -> None:
+    run(package)  # the first run in a new PYSANDBOX_HOME validates the profile: it writes nothing
+    assert not bundle(package).exists()
     first = run(package, "-v")
     assert not served(first.stderr)
     assert {"pysandbox.sandbox.api", "pysandbox.sandbox.launcher", "ctypes"} <= usual(first.stderr)
@@ -80,7 +125,7 @@ def test_a_run_writes_the_bundle_and_the_next_serves_its_imports(package: Path) 
 
 
 def test_an_edited_module_runs_from_its_source_and_is_bundled_again(package: Path) -> None:
-    run(package)
+    written(package)
     spec = package / "pysandbox" / "sandbox" / "spec.py"
     spec.write_text(spec.read_text() + "\nEDITED = 'yes'\n")
 
@@ -108,7 +153,7 @@ def test_an_edited_module_runs_from_its_source_and_is_bundled_again(package: Pat
     ids=["garbage", "other-magic", "empty"],
 )
 def test_a_damaged_or_foreign_bundle_is_ignored_then_replaced(package: Path, content: bytes) -> None:
-    run(package)
+    written(package)
     bundle(package).write_bytes(content)
     proc = run(package, "-v")
     assert not served(proc.stderr)
@@ -117,7 +162,7 @@ def test_a_damaged_or_foreign_bundle_is_ignored_then_replaced(package: Path, con
 
 
 def test_a_truncated_bundle_is_ignored(package: Path) -> None:
-    run(package)
+    written(package)
     data = bundle(package).read_bytes()
     bundle(package).write_bytes(data[: len(data) // 2])
     proc = run(package, "-v")
@@ -125,13 +170,14 @@ def test_a_truncated_bundle_is_ignored(package: Path) -> None:
 
 
 def test_no_bundle_when_bytecode_is_not_written(package: Path) -> None:
+    run(package)
     run(package, env={"PYTHONDONTWRITEBYTECODE": "1"})
     run(package, "-B")
     assert not bundle(package).exists()
 
 
 def test_served_modules_keep_their_sources_for_tracebacks_and_inspect(package: Path) -> None:
-    run(package)
+    written(package)
     probe = (
         "import inspect, traceback\n"
         "from pysandbox import importcache\n"
