@@ -3,16 +3,16 @@
 A cold `pysandbox run` imports ~45 modules. Before running each one, the import system spends
 ~75 us finding it on sys.path and reading and checking its .pyc (~3 ms in all, a tenth of a
 launch); served from memory, an import costs ~35 us. So `run` keeps the .pyc payloads of the
-modules it imported in one file beside the package's own .pyc files
-(`__pycache__/run-path.<cache tag>.bundle`) and serves them from it:
+modules it imported in one file of PYSANDBOX_HOME's cache, one per installation and interpreter
+(`cache/imports/run-path.<cache tag>.<installation>.bundle`), and serves them from it:
 
 - an entry is used only while its source file has the mtime and size it had when the entry was
-  written (as a .pyc is), and only by an interpreter of the same bytecode magic; anything else
-  imports as usual;
+  written (as a .pyc is), and only by an interpreter of the same bytecode magic; a file that is
+  not the user's own, or that others may write, is not used at all; anything else imports as
+  usual;
 - the file is written by the `run` that imported, the usual way, a module it could have served,
   from the fresh .pyc that import left, before that `run` exits; never when bytecode is not to
-  be written (PYTHONDONTWRITEBYTECODE, -B) or the package directory is not writable. It can only
-  hold what the .pyc files beside the sources hold, so it is as trusted as they are;
+  be written (PYTHONDONTWRITEBYTECODE, -B);
 - runs with other profiles or flags add what they import, except a run that validated a profile
   (a first run: pydantic and its ~2 MB are not what a launch needs), and past MAX_BYTES the file
   starts again from what the writing run imported: it is read whole at every start.
@@ -42,8 +42,15 @@ _ModuleSpec = type(sys.__spec__)  # importlib.machinery.ModuleSpec, without impo
 
 
 def bundle_path() -> str:
+    from zlib import crc32
+
+    from pysandbox import paths
+
+    # two installations (venvs, checkouts) sharing a home must not serve each other's modules
     package = os.path.dirname(os.path.abspath(__file__))
-    return os.path.join(package, "__pycache__", f"run-path.{sys.implementation.cache_tag}.bundle")
+    installation = crc32(f"{package}\0{sys.prefix}\0{sys.base_prefix}".encode())
+    name = f"run-path.{sys.implementation.cache_tag}.{installation:08x}.bundle"
+    return paths.location(paths.CACHE, "imports", name)
 
 
 _CodeType = type(bundle_path.__code__)  # types.CodeType, without importing types
@@ -104,6 +111,9 @@ def install() -> None:
     data, index = b"", {}
     try:
         with open(bundle_path(), "rb") as fh:
+            st = os.fstat(fh.fileno())
+            if st.st_uid != os.geteuid() or st.st_mode & 0o022:
+                raise ValueError("code that someone else could have written")
             data = fh.read()
         index = _index(data)
     except (OSError, ValueError, EOFError, TypeError):  # none yet, or damaged: `save` replaces it
@@ -131,8 +141,7 @@ def save() -> None:
     """Write the bundle again if this process imported, the usual way, a module it could hold.
     An optimisation only: whatever goes wrong leaves imports to the usual way."""
     finder = next((f for f in sys.meta_path if isinstance(f, BundleFinder)), None)
-    path = bundle_path()
-    if finder is None or sys.dont_write_bytecode or not os.access(os.path.dirname(path), os.W_OK):
+    if finder is None or sys.dont_write_bytecode:
         return
     if _FIRST_RUN_ONLY in sys.modules:
         return  # it validated a profile (a new one, or a first run): not the path to serve
@@ -147,7 +156,7 @@ def save() -> None:
     modules.update(new)  # the union: runs with other profiles or flags add what they import
     if sum(len(code) for _, code in modules.values()) > MAX_BYTES:  # then start again from this run
         modules = {name: got for name, got in modules.items() if name in sys.modules}
-    _write(path, modules)
+    _write(bundle_path(), modules)
 
 
 def _compiled_imports(preloaded: set[str]) -> list[tuple[str, tuple[Entry, bytes] | None]]:
@@ -201,7 +210,8 @@ def _write(path: str, modules: dict[str, tuple[Entry, bytes]]) -> None:
     packed = marshal.dumps(index)
     tmp = f"{path}.{os.getpid()}.tmp"
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
         with open(fd, "wb") as fh:
             fh.write(_HEADER + len(packed).to_bytes(_LENGTH, "little") + packed)
             fh.writelines(blobs)

@@ -1,5 +1,5 @@
 """The `run` path's import bundle (pysandbox/importcache.py): real `pysandbox run`s, from a copy of
-the package whose __pycache__ each test owns, read through `python -v`'s account of every import."""
+the package, with the test's own PYSANDBOX_HOME, read through `python -v`'s account of every import."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-BUNDLE = f"run-path.{sys.implementation.cache_tag}.bundle"
 # python -v: "import 'pysandbox.sandbox.api' # <pysandbox.importcache.BundleFinder object at 0x...>"
 _IMPORT = re.compile(r"^import '([\w.]+)' # <([\w.]+) object", re.MULTILINE)
 
@@ -24,11 +23,15 @@ INDEX = (
 )
 
 
+def copy_of_package(dest: Path) -> Path:
+    shutil.copytree(REPO / "pysandbox", dest / "pysandbox", ignore=shutil.ignore_patterns("__pycache__"))
+    return dest
+
+
 @pytest.fixture
 def package(tmp_path: Path) -> Path:
     """A copy of the package, with no compiled files yet."""
-    shutil.copytree(REPO / "pysandbox", tmp_path / "pysandbox", ignore=shutil.ignore_patterns("__pycache__"))
-    return tmp_path
+    return copy_of_package(tmp_path / "install")
 
 
 def writing_bytecode() -> dict[str, str]:
@@ -72,7 +75,8 @@ def usual(stderr: str) -> set[str]:
 
 
 def bundle(root: Path) -> Path:
-    return root / "pysandbox" / "__pycache__" / BUNDLE
+    """The bundle of the copy at `root`, in the test's PYSANDBOX_HOME."""
+    return Path(python(root, "from pysandbox import importcache\nprint(importcache.bundle_path())").strip())
 
 
 def written(root: Path) -> None:
@@ -87,10 +91,10 @@ def test_the_bundle_holds_what_a_launch_imports_not_a_profiles_validation(packag
     index = python(package, INDEX)
     assert "pysandbox.sandbox.launcher" in index and "ctypes" in index
     assert "pydantic" not in index and "typing" not in index
-    # a run that validates a profile again (a new home) adds nothing
-    before = bundle(package).read_bytes()
-    run(package, env={"PYSANDBOX_HOME": str(package / "other-home")})
-    assert bundle(package).read_bytes() == before
+    # the first run in another home validates the profile again: it writes no bundle there
+    other_home = package / "other-home"
+    run(package, env={"PYSANDBOX_HOME": str(other_home)})
+    assert (other_home / "cache").is_dir() and not list(other_home.rglob("*.bundle"))
 
 
 def test_past_its_limit_the_bundle_starts_again_from_the_writing_run(package: Path) -> None:
@@ -119,9 +123,9 @@ def test_a_run_writes_the_bundle_and_the_next_serves_its_imports(package: Path) 
     second = run(package, "-v")
     expected = {"pysandbox.cli_run", "pysandbox.sandbox.api", "pysandbox.sandbox.launcher", "ctypes"}
     assert expected | {"pysandbox.audit.store"} <= served(second.stderr)
-    # loaded before the finder: the package and the finder itself (__main__ runs as a script)
+    # loaded before the finder: the package, the finder and where it looks (__main__ runs as a script)
     ours = {m for m in usual(second.stderr) if m.startswith("pysandbox")}
-    assert ours == {"pysandbox", "pysandbox.importcache"}
+    assert ours == {"pysandbox", "pysandbox.importcache", "pysandbox.paths"}
 
 
 def test_an_edited_module_runs_from_its_source_and_is_bundled_again(package: Path) -> None:
@@ -196,3 +200,28 @@ def test_served_modules_keep_their_sources_for_tracebacks_and_inspect(package: P
     assert lines[0] == str(package / "pysandbox" / "cli_run.py")
     assert lines[1] == "def _check(opts: Options) -> None:"
     assert 'raise _fail(f"unknown option {name!r}' in out  # the source line, in the traceback
+
+
+@pytest.mark.parametrize("change", ["group-writable", "another-owner"])
+def test_a_bundle_someone_else_could_have_written_is_not_used(package: Path, change: str) -> None:
+    written(package)
+    path = bundle(package)
+    if change == "group-writable":
+        path.chmod(0o620)
+    else:
+        os.chown(path, 65534, 65534)  # the suite runs as root
+    proc = run(package, "-v")
+    assert not served(proc.stderr)
+    assert "pysandbox.sandbox.api" in usual(proc.stderr)
+    st = path.stat()  # written again, as the user's own
+    assert (st.st_uid, st.st_mode & 0o777) == (os.geteuid(), 0o600)
+
+
+def test_installations_sharing_a_home_keep_bundles_of_their_own(package: Path, tmp_path: Path) -> None:
+    other = copy_of_package(tmp_path / "other-install")
+    written(package)
+    assert bundle(other) != bundle(package)
+    proc = run(other, "-v")
+    assert not served(proc.stderr)  # not the first installation's modules
+    run(other)  # its profiles are other files: its first run validated them and wrote nothing
+    assert "pysandbox.sandbox.api" in served(run(other, "-v").stderr)
