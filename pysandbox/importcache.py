@@ -110,7 +110,7 @@ def install() -> None:
     imports go the usual way, and `save` writes one)."""
     data, index = b"", {}
     try:
-        with open(bundle_path(), "rb") as fh:
+        with open(os.open(bundle_path(), os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW), "rb") as fh:
             st = os.fstat(fh.fileno())
             if st.st_uid != os.geteuid() or st.st_mode & 0o022:
                 raise ValueError("code that someone else could have written")

@@ -202,14 +202,18 @@ def test_served_modules_keep_their_sources_for_tracebacks_and_inspect(package: P
     assert 'raise _fail(f"unknown option {name!r}' in out  # the source line, in the traceback
 
 
-@pytest.mark.parametrize("change", ["group-writable", "another-owner"])
+@pytest.mark.parametrize("change", ["group-writable", "another-owner", "symlink"])
 def test_a_bundle_someone_else_could_have_written_is_not_used(package: Path, change: str) -> None:
     written(package)
     path = bundle(package)
     if change == "group-writable":
         path.chmod(0o620)
-    else:
+    elif change == "another-owner":
         os.chown(path, 65534, 65534)  # the suite runs as root
+    else:  # a link to a file of the user's own, planted in a home others can write
+        moved = path.with_name("elsewhere")
+        path.rename(moved)
+        path.symlink_to(moved)
     proc = run(package, "-v")
     assert not served(proc.stderr)
     assert "pysandbox.sandbox.api" in usual(proc.stderr)
