@@ -200,6 +200,10 @@ def _current(entry: Entry) -> bool:
 
 
 def _write(path: str, modules: dict[str, tuple[Entry, bytes]]) -> None:
+    from pathlib import Path  # a rewrite only: not the path of a launch that uses the bundle
+
+    from pysandbox.fsutil import atomic_write_bytes
+
     index: dict[str, Entry] = {}
     blobs: list[bytes] = []
     offset = 0
@@ -208,16 +212,9 @@ def _write(path: str, modules: dict[str, tuple[Entry, bytes]]) -> None:
         blobs.append(code)
         offset += len(code)
     packed = marshal.dumps(index)
-    tmp = f"{path}.{os.getpid()}.tmp"
+    data = b"".join([_HEADER, len(packed).to_bytes(_LENGTH, "little"), packed, *blobs])
     try:
         os.makedirs(os.path.dirname(path), exist_ok=True)
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
-        with open(fd, "wb") as fh:
-            fh.write(_HEADER + len(packed).to_bytes(_LENGTH, "little") + packed)
-            fh.writelines(blobs)
-        os.replace(tmp, path)  # readers see the old bundle or the new one, never half of one
+        atomic_write_bytes(Path(path), data, 0o600)
     except OSError:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
+        pass  # an optimisation: a read-only home must not fail a run
