@@ -8,8 +8,8 @@ modules it imported in one file of PYSANDBOX_HOME's cache, one per installation 
 
 - an entry is used only while its source file has the mtime and size it had when the entry was
   written (as a .pyc is), and only by an interpreter of the same bytecode magic; a file that is
-  not the user's own, or that others may write, is not used at all; anything else imports as
-  usual;
+  not the user's own, that others may write or that is a symlink is not used at all; anything
+  else imports as usual;
 - the file is written by the `run` that imported, the usual way, a module it could have served,
   from the fresh .pyc that import left, before that `run` exits; never when bytecode is not to
   be written (PYTHONDONTWRITEBYTECODE, -B);
@@ -108,7 +108,6 @@ class BundleFinder:
 def install() -> None:
     """Serve imports from the bundle, when there is one this interpreter can use (otherwise
     imports go the usual way, and `save` writes one)."""
-    data, index = b"", {}
     try:
         with open(os.open(bundle_path(), os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW), "rb") as fh:
             st = os.fstat(fh.fileno())
@@ -145,7 +144,7 @@ def save() -> None:
         return
     if _FIRST_RUN_ONLY in sys.modules:
         return  # it validated a profile (a new one, or a first run): not the path to serve
-    new = {name: got for name, got in _compiled_imports(finder.preloaded) if got is not None}
+    new = _compiled_imports(finder.preloaded)
     if not new:
         return
     modules = {
@@ -159,17 +158,18 @@ def save() -> None:
     _write(bundle_path(), modules)
 
 
-def _compiled_imports(preloaded: set[str]) -> list[tuple[str, tuple[Entry, bytes] | None]]:
-    """Modules imported the usual way from a source with a .pyc: (name, its entry and code), or
-    None when the .pyc is not one the import system would take for that source now."""
-    found: list[tuple[str, tuple[Entry, bytes] | None]] = []
+def _compiled_imports(preloaded: set[str]) -> dict[str, tuple[Entry, bytes]]:
+    """Modules imported the usual way from a source whose .pyc the import system would take for
+    it now: name -> its entry and code."""
+    found: dict[str, tuple[Entry, bytes]] = {}
     for name, module in list(sys.modules.items()):
         spec = getattr(module, "__spec__", None)
         if name in preloaded or spec is None or type(spec.loader).__name__ != "SourceFileLoader":
             continue
         if spec.origin and spec.cached:
-            package = spec.submodule_search_locations is not None
-            found.append((name, _entry(spec.origin, spec.cached, package)))
+            got = _entry(spec.origin, spec.cached, spec.submodule_search_locations is not None)
+            if got is not None:
+                found[name] = got
     return found
 
 
