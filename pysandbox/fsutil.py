@@ -6,6 +6,7 @@ Kept free of heavy imports: `pysandbox run` uses it on its fast path (the seccom
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import itertools
 import os
@@ -20,12 +21,15 @@ _counter = itertools.count()
 def atomic_write_bytes(path: Path, data: bytes, mode: int | None = None, *, durable: bool = False) -> None:
     """Write `data` to `path` through a temp file beside it and a rename: readers see the old file or
     the new one, never a part. `mode` sets the permissions (default: 0o666 less the umask); `durable`
-    fsyncs before the rename. On failure the temp file is removed and the error propagates."""
+    fsyncs before the rename. On failure the temp file is removed and the error propagates.
+
+    The data goes into an unnamed file (O_TMPFILE) that gets its temp name only once complete, so a
+    writer killed mid-write leaves nothing behind; where the file system or /proc does not allow
+    that, into a named temp file from the start."""
     require_file_name(path)
-    # pid + counter: unique within this process and among live ones; O_NOFOLLOW: a planted symlink
-    # fails the write instead of redirecting it.
+    # pid + counter: unique within this process and among live ones.
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{next(_counter)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC, 0o666)
+    fd, named = _open_temp(path.parent, tmp)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
@@ -34,11 +38,42 @@ def atomic_write_bytes(path: Path, data: bytes, mode: int | None = None, *, dura
                 os.fchmod(f.fileno(), mode)
             if durable:
                 os.fsync(f.fileno())
+            if not named:
+                _link_temp(f.fileno(), tmp)
+                named = True
         os.replace(tmp, path)
     except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
+        if named:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
         raise
+
+
+def _open_temp(directory: Path, tmp: Path) -> tuple[int, bool]:
+    """(fd, whether it has a name yet). O_NOFOLLOW: a symlink planted at the temp name fails the
+    write instead of redirecting it."""
+    if os.path.isdir("/proc/self/fd"):
+        try:
+            return os.open(directory, os.O_TMPFILE | os.O_WRONLY | os.O_CLOEXEC, 0o666), False
+        except IsADirectoryError:  # a kernel without O_TMPFILE
+            pass
+        except OSError as exc:
+            if exc.errno not in (errno.EOPNOTSUPP, errno.EINVAL):  # a file system without it
+                raise
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC
+    return os.open(tmp, flags, 0o666), True
+
+
+def _link_temp(fd: int, tmp: Path) -> None:
+    """Give the unnamed file its temp name: linkat of /proc/self/fd/N with AT_SYMLINK_FOLLOW, which
+    needs no privilege. Python calls linkat (rather than link, which would link the magic link
+    itself) only when given a dir fd; the source path is absolute, so the kernel ignores it."""
+    source = f"/proc/self/fd/{fd}"
+    try:
+        os.link(source, tmp, src_dir_fd=fd)
+    except FileExistsError:  # left by a dead writer whose pid this process now has
+        os.unlink(tmp)
+        os.link(source, tmp, src_dir_fd=fd)
 
 
 def atomic_write_text(path: Path, text: str, mode: int | None = None) -> None:
