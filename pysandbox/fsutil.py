@@ -23,9 +23,9 @@ def atomic_write_bytes(path: Path, data: bytes, mode: int | None = None, *, dura
     the new one, never a part. `mode` sets the permissions (default: 0o666 less the umask); `durable`
     fsyncs before the rename. On failure the temp file is removed and the error propagates.
 
-    The data goes into an unnamed file (O_TMPFILE) that gets its temp name only once complete, so a
-    writer killed mid-write leaves nothing behind; where the file system or /proc does not allow
-    that, into a named temp file from the start."""
+    The data goes into an unnamed file (O_TMPFILE) that gets its temp name only once complete, just
+    before the rename, so a writer killed while writing leaves nothing behind; where the file
+    system or /proc does not allow that, into a named temp file from the start."""
     require_file_name(path)
     # pid + counter: unique within this process and among live ones.
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{next(_counter)}.tmp")
