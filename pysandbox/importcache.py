@@ -67,16 +67,13 @@ class BundleFinder:
 
     def find_spec(self, name: str, path: object = None, target: object = None) -> ModuleSpec | None:
         entry = self.index.get(name)
-        if entry is None:
+        if entry is None or not _current(entry):
             return None
-        origin, is_package, mtime_ns, size = entry[:4]
         try:
-            st = os.stat(origin)
-            if st.st_mtime_ns != mtime_ns or st.st_size != size:
-                return None
             self._found[name] = self.get_code(name)
-        except (OSError, ValueError, EOFError, TypeError):  # a damaged entry: the usual way
+        except (ValueError, EOFError, TypeError):  # a damaged entry: the usual way
             return None
+        origin, is_package = entry[:2]
         spec: ModuleSpec = _ModuleSpec(name, self, origin=origin, is_package=is_package)  # type: ignore[arg-type]
         if is_package:
             spec.submodule_search_locations = [os.path.dirname(origin)]
@@ -138,7 +135,8 @@ def _index(data: bytes) -> dict[str, Entry]:
 
 def save() -> None:
     """Write the bundle again if this process imported, the usual way, a module it could hold.
-    An optimisation only: whatever goes wrong leaves imports to the usual way."""
+    An optimisation only: `run` ignores its errors (a read-only home, say), and imports then go
+    the usual way."""
     finder = next((f for f in sys.meta_path if isinstance(f, BundleFinder)), None)
     if finder is None or sys.dont_write_bytecode:
         return
@@ -192,9 +190,11 @@ def _entry(origin: str, cached: str, is_package: bool) -> tuple[Entry, bytes] | 
 
 
 def _current(entry: Entry) -> bool:
+    """The entry's source is as it was when the entry was written (TypeError, ValueError: a damaged
+    entry's path)."""
     try:
         st = os.stat(entry[0])
-    except OSError:
+    except (OSError, TypeError, ValueError):
         return False
     return st.st_mtime_ns == entry[2] and st.st_size == entry[3]
 
@@ -213,8 +213,5 @@ def _write(path: str, modules: dict[str, tuple[Entry, bytes]]) -> None:
         offset += len(code)
     packed = marshal.dumps(index)
     data = b"".join([_HEADER, len(packed).to_bytes(_LENGTH, "little"), packed, *blobs])
-    try:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        atomic_write_bytes(Path(path), data, 0o600)
-    except OSError:
-        pass  # an optimisation: a read-only home must not fail a run
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    atomic_write_bytes(Path(path), data, 0o600)
