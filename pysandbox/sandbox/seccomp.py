@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 
 _BUILTIN = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "policies", "seccomp")
 UNCONFINED = "unconfined"
-_CACHE_FORMAT = "pysandbox-seccomp-4"  # 4: programs of malformed files are refused
+_CACHE_FORMAT = "pysandbox-seccomp-5"  # 4: programs of malformed files are refused; 5: libseccomp by file
 
 
 def __getattr__(name: str) -> Any:
@@ -147,9 +147,10 @@ def plan(spec: str, caps: tuple[str, ...], observe: bool = False) -> Program | N
     machine = os.uname().machine
     # The file's identity (ctime changes with any write) instead of a hash of its content: a hit
     # reads no JSON and loads no hashing library. Checked against the header on every read.
-    stamp = f"{st.st_dev}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}"
-    identity = "\0".join([_CACHE_FORMAT, machine, _kernel_release(), _libseccomp_version(),
-                          ",".join(sorted(caps)), str(observe), os.path.realpath(path), stamp])  # fmt: skip
+    # Which libseccomp compiled a program is checked on reading it too (_library_now).
+    identity = "\0".join([_CACHE_FORMAT, machine, _kernel_release(), os.environ.get("LD_LIBRARY_PATH", ""),
+                          ",".join(sorted(caps)), str(observe), os.path.realpath(path),
+                          _stamp(st)])  # fmt: skip
     key = _cache_key(identity)
     cached = _read_cache(key, source, identity)
     if cached is not None:
@@ -161,6 +162,10 @@ def plan(spec: str, caps: tuple[str, ...], observe: bool = False) -> Program | N
     prog = Program(code, observing, default_errno, source, key, notices)
     _write_cache(key, prog, identity)
     return prog
+
+
+def _stamp(st: os.stat_result) -> str:
+    return f"{st.st_dev}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}"
 
 
 def _cache_key(identity: str) -> str:
@@ -498,13 +503,47 @@ def _libseccomp_version() -> str:
 _CACHE_DIR = "seccomp"
 
 
+_LD_CACHE = "/etc/ld.so.cache"
+
+
+def _library_compiling() -> list[str]:
+    """Which libseccomp compiled the program (loaded by now): the file mapped in this process and
+    the dynamic linker's cache, by identity; its version where the mapping cannot be found.
+    A cache hit checks these with two stat calls: asking libseccomp its version loads it (~0.5 ms)."""
+    try:
+        with open("/proc/self/maps", "rb") as fh:
+            mapped = next(line.split(None, 5)[-1].strip() for line in fh if b"/libseccomp.so" in line)
+        library = os.fsdecode(mapped)
+        return [library, *_stamps(library)]
+    except (OSError, StopIteration):  # no /proc, or a file replaced since it was loaded ("(deleted)")
+        return ["version", _libseccomp_version()]
+
+
+def _library_now(recorded: list[str]) -> list[str] | None:
+    """`_library_compiling`'s record as it stands now (None: the library is gone)."""
+    if recorded[:1] == ["version"]:
+        return ["version", _libseccomp_version()]
+    try:
+        return [recorded[0], *_stamps(recorded[0])]
+    except OSError:
+        return None
+
+
+def _stamps(library: str) -> list[str]:
+    try:
+        ld_cache = _stamp(os.stat(_LD_CACHE))
+    except FileNotFoundError:
+        ld_cache = ""
+    return [_stamp(os.stat(library)), ld_cache]
+
+
 def _read_cache(key: str, source: str, identity: str) -> Program | None:
     try:
         with open(paths.location(paths.CACHE, _CACHE_DIR, f"{key}.bpf"), "rb") as fh:
             blob = fh.read()
         header, code = blob.split(b"\n", 1)
         meta = fastjson.loads(header)
-        if meta["identity"] != identity:
+        if meta["identity"] != identity or meta["library"] != _library_now(meta["library"]):
             return None
         return Program(code, bool(meta["observe"]), int(meta["errno"]), source, key, tuple(meta["notices"]))
     except (OSError, ValueError, KeyError, TypeError, SandboxError):
@@ -517,8 +556,8 @@ def _write_cache(key: str, prog: Program, identity: str) -> None:
     from pysandbox.fsutil import atomic_write_bytes
 
     directory = paths.location(paths.CACHE, _CACHE_DIR)
-    header = fastjson.dumps({"identity": identity, "observe": prog.observe, "errno": prog.default_errno,
-                         "notices": list(prog.notices)})  # fmt: skip
+    header = fastjson.dumps({"identity": identity, "library": _library_compiling(), "observe": prog.observe,
+                             "errno": prog.default_errno, "notices": list(prog.notices)})  # fmt: skip
     try:
         os.makedirs(directory, exist_ok=True)
         atomic_write_bytes(Path(directory, f"{key}.bpf"), header.encode() + b"\n" + prog.code)

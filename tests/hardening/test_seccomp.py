@@ -232,11 +232,60 @@ def test_cached_program_loads_without_pyseccomp(psb_home: Path) -> None:
     assert [p.name for p in cached] == [f"{first.digest}.bpf"]
     probe = (
         "import sys; from pysandbox.sandbox import seccomp; p = seccomp.plan('strict', ()); "
-        "print(p.digest, 'pyseccomp' in sys.modules)"
+        "print(p.digest, 'pyseccomp' in sys.modules, b'libseccomp' in open('/proc/self/maps', 'rb').read())"
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True,
                          env={**os.environ, "PYSANDBOX_HOME": str(psb_home)}).stdout.split()  # fmt: skip
-    assert out == [first.digest, "False"]
+    assert out == [first.digest, "False", "False"]  # neither pyseccomp nor libseccomp is loaded
+
+
+def _cached_header(psb_home: Path, digest: str) -> tuple[Path, dict[str, Any], bytes]:
+    path = psb_home / "cache" / "seccomp" / f"{digest}.bpf"
+    header, code = path.read_bytes().split(b"\n", 1)
+    return path, json.loads(header), code
+
+
+def _identity(path: str) -> str:
+    st = os.stat(path)
+    return f"{st.st_dev}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}"
+
+
+def test_cache_names_the_libseccomp_that_compiled_it(psb_home: Path) -> None:
+    first = seccomp.plan("strict", ())
+    assert first is not None
+    _, meta, _ = _cached_header(psb_home, first.digest)
+    library, lib_stamp, ld_stamp = meta["library"]
+    assert "/libseccomp.so" in library and lib_stamp == _identity(library)
+    ld_cache = "/etc/ld.so.cache"
+    assert ld_stamp == (_identity(ld_cache) if os.path.exists(ld_cache) else "")
+
+
+@pytest.mark.parametrize("changed", ["library", "linker cache"])
+def test_cache_is_stale_once_libseccomp_or_the_linker_cache_changes(
+    changed: str, psb_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A program compiled by another libseccomp is compiled again: the library is recorded by file
+    identity (here a copy stands in for it, and the linker cache is a file of the test's)."""
+    ld_cache = tmp_path / "ld.so.cache"
+    ld_cache.write_bytes(b"cache")
+    monkeypatch.setattr(seccomp, "_LD_CACHE", str(ld_cache))
+    first = seccomp.plan("strict", ())
+    assert first is not None
+    path, meta, code = _cached_header(psb_home, first.digest)
+    stand_in = tmp_path / "libseccomp.so.2"
+    stand_in.write_bytes(Path(meta["library"][0]).read_bytes())
+    meta["library"] = [str(stand_in), *seccomp._stamps(str(stand_in))]
+    path.write_bytes(json.dumps(meta).encode() + b"\n" + code)
+    hit = seccomp.plan("strict", ())
+    assert hit is not None and (hit.code, hit.digest) == (first.code, first.digest)
+    assert json.loads(path.read_bytes().split(b"\n", 1)[0])["library"][0] == str(stand_in)  # a hit
+    if changed == "library":
+        stand_in.write_bytes(stand_in.read_bytes())  # same bytes, a new write: another build, for all we know
+    else:
+        ld_cache.write_bytes(b"ldconfig ran")
+    again = seccomp.plan("strict", ())
+    assert again is not None and again.code == first.code
+    assert json.loads(path.read_bytes().split(b"\n", 1)[0])["library"][0] != str(stand_in)  # compiled anew
 
 
 def test_corrupt_cache_is_recompiled(psb_home: Path) -> None:
