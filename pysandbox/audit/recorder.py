@@ -40,6 +40,12 @@ if TYPE_CHECKING:
     from pysandbox.audit.sinks import SinkSet
     from pysandbox.audit.store import Pending, Row, Store
 
+    _Functions = tuple[
+        Callable[[str, dict[str, Any]], object],
+        Callable[[dict[str, Any]], str],
+        Callable[[str, str | None, str | None, str, str | None], str],
+    ]
+
 BATCH_EVENTS = 2048  # a batch is committed when it holds this many events...
 BATCH_SECONDS = 0.1  # ...or when its oldest event is this old
 _BATCH_NS = int(BATCH_SECONDS * 1e9)
@@ -68,7 +74,6 @@ class Recorder:
         if sandbox_id is not None and any(c in '"\\' or c < " " for c in sandbox_id):
             raise ValueError(f"sandbox id {sandbox_id!r} has quotes, backslashes or control characters")
         self.sandbox_id, self.name, self.profile = sandbox_id, name, profile
-        self._user = host_user()
         self.seccomp_window = seccomp_window
         self._store = store
         self._sinks: SinkSet | None = None  # None: none configured (or not looked up yet)
@@ -76,7 +81,9 @@ class Recorder:
         self._pending: list[Pending] = []
         self._repeats: dict[str, _Repeats] = {}
         self._tails: dict[str, str] = {}  # event type -> its envelope tail (chain.envelope_tail)
-        self._check, self._encode, self._tail_of = _functions()
+        # Loaded with the first event, not here: the launcher makes its recorder before it forks
+        # PID 1 and records the first events while PID 1 builds its root.
+        self._functions: _Functions | None = None
 
     def __enter__(self) -> Recorder:
         return self
@@ -91,10 +98,11 @@ class Recorder:
         else:
             if self._repeats and (durable or type == "exit"):
                 self._release_repeats(everything=True)  # their counts belong before an exit
-            self._check(type, fields)  # _add, inlined: this is the per-event cost
+            check, encode, _ = self._functions or self._load()
+            check(type, fields)  # _add, inlined: this is the per-event cost
             tail = self._tails.get(type) or self._tail(type)
             now = time.time_ns()
-            self._pending.append((now, type, self.sandbox_id, tail, self._encode(fields)))
+            self._pending.append((now, type, self.sandbox_id, tail, encode(fields)))
         pending = self._pending
         if durable or len(pending) >= BATCH_EVENTS or (pending and now - pending[0][0] >= _BATCH_NS):
             self.flush(durable)
@@ -155,13 +163,19 @@ class Recorder:
 
     # -- internals -------------------------------------------------------------------------------
 
+    def _load(self) -> _Functions:
+        self._functions = _functions()
+        return self._functions
+
     def _add(self, type_name: str, fields: dict[str, Any]) -> None:
-        self._check(type_name, fields)
+        check, encode, _ = self._functions or self._load()
+        check(type_name, fields)
         tail = self._tails.get(type_name) or self._tail(type_name)
-        self._pending.append((time.time_ns(), type_name, self.sandbox_id, tail, self._encode(fields)))
+        self._pending.append((time.time_ns(), type_name, self.sandbox_id, tail, encode(fields)))
 
     def _tail(self, type_name: str) -> str:
-        tail = self._tail_of(type_name, self.sandbox_id, self.name, self._user, self.profile)
+        tail_of = (self._functions or self._load())[2]
+        tail = tail_of(type_name, self.sandbox_id, self.name, host_user(), self.profile)
         self._tails[type_name] = tail
         return tail
 
@@ -212,13 +226,9 @@ class Recorder:
         return self._sinks
 
 
-def _functions() -> tuple[
-    Callable[[str, dict[str, Any]], object],
-    Callable[[dict[str, Any]], str],
-    Callable[[str, str | None, str | None, str, str | None], str],
-]:
-    """events.check_fields, chain.fields_json, chain.envelope_tail: imported when the first
-    Recorder is made, not when the launcher imports this module."""
+def _functions() -> _Functions:
+    """events.check_fields, chain.fields_json, chain.envelope_tail: imported with the first event,
+    not when the launcher imports this module."""
     from pysandbox.audit.chain import envelope_tail, fields_json
     from pysandbox.audit.events import check_fields
 

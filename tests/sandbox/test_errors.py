@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ctypes
+import json
 import os
 import subprocess
 import sys
@@ -214,14 +215,15 @@ def test_unmapped_user_is_refused(psb_mode: Psb) -> None:
 @requires_root
 def test_rootfs_that_cannot_be_idmapped_names_the_opt_in(busybox_rootfs: Path, world_dir: Path) -> None:
     """As root, a rootfs on a filesystem without idmapped-mount support (overlayfs) is refused with
-    a message naming --userns=host; with it (and --allow-unsafe) the sandbox runs."""
+    a message naming --userns=host; with it (and --allow-unsafe) the sandbox runs. The refusal comes
+    before PID 1 has its "G" (the launcher idmaps the rootfs): the log has its create and its exit."""
     upper, work, merged = (world_dir / d for d in ("upper", "work", "merged"))
     for d in (upper, work, merged):
         d.mkdir()
     psb = f"{sys.executable} -m pysandbox run"
     script = (
         f"mount -t overlay overlay -o lowerdir={busybox_rootfs},upperdir={upper},workdir={work} {merged} && "
-        f"{psb} --rootfs {merged} -- /bin/true; echo status=$?; "
+        f"{psb} --name unmappable --rootfs {merged} -- /bin/true; echo status=$?; "
         f"{psb} --userns host --allow-unsafe --rootfs {merged} -- /bin/true; echo status=$?"
     )
     done = subprocess.run(["unshare", "--mount", "--propagation", "private", "sh", "-c", script],
@@ -229,3 +231,9 @@ def test_rootfs_that_cannot_be_idmapped_names_the_opt_in(busybox_rootfs: Path, w
     assert done.stdout.split() == ["status=125", "status=0"], (done.stdout, done.stderr)
     line = one_line_error(done.stderr)
     assert "cannot idmap the root filesystem" in line and "--userns=host" in line
+    log = subprocess.run([sys.executable, "-m", "pysandbox", "audit", "log", "--format", "json", "--sandbox",
+                          "unmappable"], capture_output=True, text=True, timeout=60, check=True)  # fmt: skip
+    events = json.loads(log.stdout)
+    assert [e["type"] for e in events] == ["create", "exit"]
+    assert events[1]["status"] == 125
+    assert events[1]["reason"].startswith("set-up failed: cannot idmap the root filesystem")
