@@ -63,7 +63,6 @@ class Session:
         self.thread = 0  # the thread that started it (it dies with that thread: PR_SET_PDEATHSIG)
         self.went = False  # ready, and about to get "S": a failure from then on is the run's
         self.created = False  # its create event is recorded: an exit must follow, whatever happens
-        self.create_due = False  # set up far enough for its create event (not yet if started ahead)
         self.started = 0.0
         self.rec: Any = None
         self.held: Any = None
@@ -155,7 +154,6 @@ class Session:
                 cgroup_tasks=self.tasks or (),
                 launcher_joins=cg is not None and self.tasks is None,
             )
-            self.create_due = not ahead  # recorded while PID 1 builds its root (_meanwhile)
 
             def attach(pid: int) -> None:
                 if own_net:
@@ -167,7 +165,7 @@ class Session:
                                  self._meanwhile, server)  # fmt: skip
             self.runner.start(defer)
         except BaseException as exc:
-            if self.create_due and not self.created:  # failed before PID 1 had its "G"
+            if not ahead and self.runner is not None and not self.created:  # failed before PID 1's "G"
                 try:
                     self._record_create()
                 except Exception:  # as in _record_end: `exc` is what to report
@@ -257,7 +255,7 @@ class Session:
         self.tasks = None
 
     def _meanwhile(self) -> None:
-        if self.create_due:
+        if not self.ahead:  # one started ahead records it once it is ready (_before_start)
             self._record_create()
         if self.rec is not None:
             self.rec.prepare()  # create (and mount) events commit with start, durably, before "S"
