@@ -101,7 +101,8 @@ class Session:
         try:
             self.findings = check_volumes(spec, self.rec, self.on_warning)
             publish = network.check(profile.network.mode, spec.publish)
-            _housekeeping()
+            if own_net:  # PID 1 brings lo up with it: imported before the fork, not compiled after
+                _import_loopback()
             self.held = _hold_storage(spec)
             self.lease = lease = names.acquire(spec.name, sandbox_id)
             self.slot = slot = names.acquire_slot() if is_root and userns else None
@@ -115,7 +116,6 @@ class Session:
             if profile.limits != Limits():  # the cgroups package is only imported when there are limits
                 from pysandbox.sandbox import cgroups
 
-                cgroups.cleanup_stale()
                 unenforced: list[str] | None = [] if spec.allow_unsafe else None
                 self.cg = cgroups.create(sandbox_id, profile.limits, unenforced=unenforced)
                 self.unenforced = tuple(unenforced or ())
@@ -186,7 +186,12 @@ class Session:
                 assert argv is not None
                 self.started = time.monotonic()
                 self.argv = argv
-            status, signum, error = self.runner.finish(self._before_start, argv or (), after_start)
+
+            def on_start() -> None:
+                after_start()
+                self._housekeeping()
+
+            status, signum, error = self.runner.finish(self._before_start, argv or (), on_start)
             lease = self.lease
             result = Result(status, signum, lease.name, lease.sandbox_id, time.monotonic() - self.started,
                             error=error, command=self.argv)  # fmt: skip
@@ -263,6 +268,15 @@ class Session:
             # after the writer is loaded: with no thread besides this one, SQLite's core loads
             # without functools (store._sqlite_core); a listener handed off before this waits
             self.watcher = harden.watch_denials(self.prepared, self.denials.append)
+
+    def _housekeeping(self) -> None:
+        """What other sandboxes' launchers left behind when they died (state directories, and
+        with limits their cgroups), swept while this workload runs rather than before the clone.
+        Neither sweep raises."""
+        if _reclaim_stale_names() and self.cg is not None:
+            from pysandbox.sandbox import cgroups
+
+            cgroups.cleanup_stale()
 
     def _before_start(self, pid: int) -> None:
         self.went = True
@@ -399,14 +413,19 @@ def _prepare(profile: Profile, observe: bool, cache: dict[int, tuple[Profile, An
 _LAST_SWEEP = [0.0]
 
 
-def _housekeeping() -> None:
-    """Reclaims state of sandboxes whose launcher died (at most once a minute per process)."""
+def _reclaim_stale_names() -> bool:
+    """Reclaims the state of sandboxes whose launcher died, at most once a minute per process;
+    False when this process did so less than a minute ago."""
     now = time.monotonic()
     if _LAST_SWEEP[0] and now - _LAST_SWEEP[0] < 60:
-        return
+        return False
     _LAST_SWEEP[0] = now
     names.reclaim_stale()
-    try:  # imported here so that PID 1 does not compile it after the fork
+    return True
+
+
+def _import_loopback() -> None:
+    try:
         import pysandbox.sandbox.network.loopback  # noqa: F401
     except ImportError:
         pass

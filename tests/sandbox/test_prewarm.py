@@ -243,6 +243,16 @@ def test_combinations_that_cannot_work_are_refused() -> None:
         Sandbox("default", prewarm=-1)
 
 
+def _sandbox_cgroups(pid: int) -> list[Path]:
+    """The v1 cgroup directories of a sandbox's process (one per hierarchy it has a leaf in)."""
+    found = []
+    for line in Path(f"/proc/{pid}/cgroup").read_text().splitlines():
+        _, controllers, path = line.split(":", 2)
+        if "/psb-" in path and controllers:
+            found.append(Path("/sys/fs/cgroup", controllers.split(",")[0], path.lstrip("/")))
+    return found
+
+
 HOST = """
 import sys
 from pysandbox.sandbox.api import Sandbox
@@ -265,6 +275,8 @@ def test_the_waiting_sandbox_dies_with_its_caller(busybox_rootfs: Path, tmp_path
         assert host.stdout.readline().strip() == "ready"
         waiting = _descendants(host.pid)
         assert waiting, "no sandbox waiting"
+        cgroups = _sandbox_cgroups(waiting[0])
+        assert cgroups, "the waiting sandbox (strict: limits) has no cgroup"
         os.kill(host.pid, signal.SIGKILL)
         host.wait(timeout=30)
         deadline = time.monotonic() + 10
@@ -278,6 +290,7 @@ def test_the_waiting_sandbox_dies_with_its_caller(busybox_rootfs: Path, tmp_path
         assert after.returncode == 0, after.stderr
         state = tmp_path / "home" / paths.STATE
         assert not state.exists() or [p for p in state.iterdir() if not p.name.startswith(".")] == []
+        assert [c for c in cgroups if c.exists()] == []
     finally:
         if host.poll() is None:
             host.kill()
