@@ -120,7 +120,12 @@ def acquire(name: str | None, sandbox_id: str) -> Lease:
                 f"the name {chosen!r} is in use by a running sandbox: "
                 "choose another --name or stop that sandbox"
             )
-        os.ftruncate(fd, 0)  # a name taken over from a killed launcher: its state is not ours
+        if os.fstat(fd).st_size:
+            # A name taken over from a killed launcher: its state is not ours. Only then: on ext4 a
+            # truncate to zero makes the file's last close write it out (auto_da_alloc), and the
+            # eviction of the unlinked file then frees (with `discard`: discards) its blocks,
+            # 0.2-0.9 ms of every launch's release.
+            os.ftruncate(fd, 0)
         return Lease(chosen, sandbox_id, directory, fd)
     raise SandboxError(f"cannot reserve the name {chosen!r}: too much contention in {base}")
 
