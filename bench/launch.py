@@ -147,16 +147,19 @@ def warm_api_process(rootfs: Path, runs: int, audit: str, heap_mb: int = 0, mode
 def warm_api(rootfs: Path, runs: int, audit: str, heap_mb: int = 0, mode: str = "direct") -> Stats:
     """heap_mb: the caller then holds that much more memory, touched, as a long-running program
     does (the Sandbox, and its fork server, are made before it grows). mode: direct, fork-server,
-    prewarm1, prewarm2, prewarm2+fork-server (Sandbox(prewarm=N): each run starts the next
-    sandbox; back to back, as here, its set-up competes with the run for the two cores, and with
-    only one ahead the run waits for it to be ready); "+paced" leaves PACE_MS idle (untimed)
-    after each run, as a caller that does other work between runs."""
+    prewarm1, prewarm2 (Sandbox(prewarm=N), with its default fork server: the prewarm thread
+    starts the next sandbox once each run has returned; back to back, as here, that set-up
+    competes with the next run for the two cores, and with only one ahead the run waits for
+    it), prewarm2+in-run (fork_server=False: each run starts the next sandbox while its workload
+    runs); "+paced" leaves PACE_MS idle (untimed) after each run, as a caller that does other work
+    between runs."""
     from pysandbox.policies.loader import load_profile
     from pysandbox.sandbox.api import Sandbox
 
     profile = dataclasses.replace(load_profile("default"), audit=audit)  # type: ignore[arg-type]
     prewarm = int(mode.partition("prewarm")[2][:1] or 0)
-    box = Sandbox(profile, rootfs=rootfs, fork_server="fork-server" in mode, prewarm=prewarm)
+    fork_server = False if "in-run" in mode else ("fork-server" in mode or None)
+    box = Sandbox(profile, rootfs=rootfs, fork_server=fork_server, prewarm=prewarm)
     heap = [bytearray(b"\1" * (1 << 20)) for _ in range(heap_mb)]
     for _ in range(5):
         box.run(["/bin/true"])
@@ -268,8 +271,8 @@ def main() -> int:
             "pysandbox (warm API, default profile, prewarm=2)": warm_api_process(
                 rootfs, n, "events", mode="prewarm2"
             ),
-            "pysandbox (warm API, default profile, prewarm=2 + fork server)": warm_api_process(
-                rootfs, n, "events", mode="prewarm2+fork-server"
+            "pysandbox (warm API, default profile, prewarm=2, in-run)": warm_api_process(
+                rootfs, n, "events", mode="prewarm2+in-run"
             ),
             "pysandbox (warm API, audit off)": warm_api_process(rootfs, n, "off"),
             "pysandbox (warm API, audit off, fork server)": warm_api_process(
@@ -277,14 +280,14 @@ def main() -> int:
             ),
             "pysandbox (warm API, audit off, prewarm=1)": warm_api_process(rootfs, n, "off", mode="prewarm1"),
             "pysandbox (warm API, audit off, prewarm=2)": warm_api_process(rootfs, n, "off", mode="prewarm2"),
-            "pysandbox (warm API, audit off, prewarm=2 + fork server)": warm_api_process(
-                rootfs, n, "off", mode="prewarm2+fork-server"
+            "pysandbox (warm API, audit off, prewarm=2, in-run)": warm_api_process(
+                rootfs, n, "off", mode="prewarm2+in-run"
             ),
             "pysandbox (warm, audit off, 200 MB caller)": warm_api_process(rootfs, n, "off", 200),
             "pysandbox (warm, same, fork server)": warm_api_process(rootfs, n, "off", 200, "fork-server"),
             "pysandbox (warm, same, prewarm=2)": warm_api_process(rootfs, n, "off", 200, "prewarm2"),
-            "pysandbox (warm, same, prewarm=2 + fork server)": warm_api_process(
-                rootfs, n, "off", 200, "prewarm2+fork-server"
+            "pysandbox (warm, same, prewarm=2, in-run)": warm_api_process(
+                rootfs, n, "off", 200, "prewarm2+in-run"
             ),
         }
         paced = {
@@ -294,8 +297,8 @@ def main() -> int:
             "pysandbox (warm API, default profile, prewarm=2, paced)": warm_api_process(
                 rootfs, n, "events", mode="prewarm2+paced"
             ),
-            "pysandbox (warm API, default profile, prewarm=2 + fork server, paced)": warm_api_process(
-                rootfs, n, "events", mode="prewarm2+fork-server+paced"
+            "pysandbox (warm API, default profile, prewarm=2, in-run, paced)": warm_api_process(
+                rootfs, n, "events", mode="prewarm2+in-run+paced"
             ),
         }
         report(cold, warm, context, paced, turns)

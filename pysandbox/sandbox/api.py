@@ -111,24 +111,27 @@ class Sandbox:
         stdin: Stdio = None,
         stdout: Stdio = None,
         stderr: Stdio = None,
-        fork_server: bool = False,
+        fork_server: bool | None = None,
         prewarm: bool | int = False,
         tty: bool = False,
     ) -> None:
         """fork_server: launch through a fork server (forkserver) started here, for a program
         that launches many sandboxes: its heap, as it grows after this point, costs nothing per
         launch. Create the Sandbox early, from a thread that lives as long as it (the server
-        dies with that thread); `close()` stops the server.
+        dies with that thread); `close()` stops the server. None (the default): with prewarm.
 
         prewarm: keep the next sandbox started ahead of its run (namespaces made, root built,
-        PID 1 confined, the command not yet given), from here and from each run's start on, so
-        that a run costs little more than its workload; an int N keeps N of them (2 suits runs
-        back to back: each sandbox then has two runs' time to get ready). Every run still gets a
-        fresh sandbox, and one that never ran records nothing. A waiting sandbox holds what a
-        running one does (a process, a lease, a cgroup, its network); `close()` tears them down,
-        and they die with the thread that started them (PR_SET_PDEATHSIG), as the fork server
-        does (a run that finds its sandbox dead starts a fresh one). With fork_server too, the
-        server forks them and the caller never forks: the pair suits a large caller best. Not
+        PID 1 confined, the command not yet given), so that a run costs little more than its
+        workload; an int N keeps N of them (2 suits runs back to back: each sandbox then has two
+        runs' time to get ready). With the fork server (the default with prewarm), the server
+        forks them and a thread of the Sandbox's own (the prewarm thread) starts them: from here,
+        then after each run has returned, while the caller goes on; a run that finds none ready
+        waits for the one on its way. With fork_server=False, each run starts the next one itself
+        while its workload runs, and they die with the thread that started them
+        (PR_SET_PDEATHSIG): a run takes only one that its own thread or the main thread started.
+        Every run still gets a fresh sandbox, and one that never ran records nothing. A waiting
+        sandbox holds what a running one does (a process, a lease, a cgroup, its network);
+        `close()` tears them down (a run that finds its sandbox dead starts a fresh one). Not
         with `name` (two sandboxes would need it at once).
 
         tty: the workload runs on a pseudo-terminal of the sandbox's own devpts (its stdin,
@@ -174,12 +177,15 @@ class Sandbox:
         self.on_warning = on_warning
         self._prepared: dict[int, tuple[Profile, Any]] = {}  # harden.prepare results (see _prepare)
         self.stdio = (_fileno(stdin, 0), _fileno(stdout, 1), _fileno(stderr, 2))
-        self.fork_server = fork_server
+        self.fork_server = bool(prewarm) if fork_server is None else fork_server
         self._server: ForkServer | None = None
         self.prewarm = int(prewarm)  # how many sandboxes wait, started ahead (True: one)
         self._ahead: list[Session] = []  # oldest first
         self._ahead_lock = allocate_lock()
+        self._server_lock = allocate_lock()
         self._closed = False
+        # fork_server and prewarm: the prewarm thread (_Prewarmer) tops up after each run
+        self._prewarmer: _Prewarmer | None = None
         if self.rootfs and self.image:
             raise SandboxError("both an image and --rootfs given: use one of them")
         if keep:
@@ -191,6 +197,8 @@ class Sandbox:
                 "prewarm does not combine with name=: two sandboxes would need the name at once"
             )
         self._fork_server()
+        if self.prewarm and self.fork_server:
+            self._prewarmer = _Prewarmer(self)
         self._top_up()
 
     def spec(self, argv: Sequence[str]) -> RunSpec:
@@ -257,9 +265,16 @@ class Sandbox:
                 "forward_signals=True needs the main thread (only it can set signal handlers): "
                 "run from the main thread, or pass forward_signals=False"
             )
-        with self._ahead_lock:
-            ahead = _take(self._ahead)
-        after_start = self._top_up if self.prewarm else _nothing
+        prewarmer = self._prewarmer
+        try:
+            return self._run(argv, prewarmer)
+        finally:
+            if prewarmer is not None:
+                prewarmer.wake()
+
+    def _run(self, argv: Sequence[str], prewarmer: _Prewarmer | None) -> Result:
+        ahead = self._take_ahead(prewarmer)
+        after_start = self._top_up if self.prewarm and prewarmer is None else _nothing
         if ahead is not None:
             _AHEAD.discard(ahead)
             try:
@@ -277,24 +292,23 @@ class Sandbox:
                 # reports that failure itself.
         session = Session(self.spec(argv), self.stdio, self.overrides, self.on_warning, self._prepared,
                           self._fork_server())  # fmt: skip
+        if prewarmer is not None:
+            session.close_later = prewarmer.close_later
         session.start()
         return session.finish(after_start=after_start)
 
+    def _take_ahead(self, prewarmer: _Prewarmer | None) -> Session | None:
+        worker = prewarmer.ident if prewarmer is not None else None
+        with self._ahead_lock:
+            ahead = _take(self._ahead, worker)
+        if ahead is None and prewarmer is not None and prewarmer.wait_idle():
+            with self._ahead_lock:  # the prewarm thread was starting one: it is ready now
+                ahead = _take(self._ahead, worker)
+        return ahead
+
     def _top_up(self) -> None:
         """Starts sandboxes ahead until `prewarm` of them wait. A failure here is not this run's
-        (it may run already): the next run starts its sandbox itself, and reports what fails.
-
-        With the fork server and two or more ahead, the newest is only requested from the server
-        (the server forks it meanwhile) and configured by the next top-up, so that this run
-        does not wait for the fork; the next run takes an older one."""
-        with self._ahead_lock:
-            waiting = list(self._ahead)
-        for session in waiting:
-            if not session.ready():
-                with self._ahead_lock:
-                    if session in self._ahead:
-                        self._ahead.remove(session)
-                _AHEAD.discard(session)
+        (it may run already): the next run starts its sandbox itself, and reports what fails."""
         try:
             while True:
                 with self._ahead_lock:
@@ -304,27 +318,39 @@ class Sandbox:
                 session = Session(
                     self._spec(None), self.stdio, self.overrides, self.on_warning, self._prepared, server
                 )
-                session.start(ahead=True, defer=server is not None and self.prewarm > 1)
+                if self._prewarmer is not None:
+                    session.close_later = self._prewarmer.close_later
+                session.start(ahead=True)
                 _AHEAD.add(session)
                 with self._ahead_lock:
-                    self._ahead.append(session)
+                    closed = self._closed
+                    if not closed:
+                        self._ahead.append(session)
+                if closed:  # close() ran meanwhile (from another thread)
+                    _AHEAD.discard(session)
+                    session.abort()
+                    return
         except Exception:
             return
 
     def _fork_server(self) -> ForkServer | None:
         if not self.fork_server:
             return None
-        if self._server is None or not self._server.alive():
-            from pysandbox.sandbox.forkserver import ForkServer
+        with self._server_lock:  # the prewarm thread asks too
+            if self._server is None or not self._server.alive():
+                from pysandbox.sandbox.forkserver import ForkServer
 
-            self._server = ForkServer()
-        return self._server
+                self._server = ForkServer()
+            return self._server
 
     def close(self) -> None:
         """Tear down the sandboxes started ahead (prewarm) and stop the fork server, if this Sandbox
         has them (sandboxes still running die with the server)."""
         with self._ahead_lock:
             self._closed = True
+        if self._prewarmer is not None:
+            self._prewarmer.stop()  # before the sandboxes it started are torn down
+        with self._ahead_lock:
             ahead, self._ahead = self._ahead, []
         for session in ahead:
             _AHEAD.discard(session)
@@ -380,13 +406,13 @@ def _nothing() -> None:
     pass
 
 
-def _take(ahead: list[Session]) -> Session | None:
+def _take(ahead: list[Session], worker: int | None = None) -> Session | None:
     """The oldest sandbox started ahead that this thread may run: one it started itself, or the
-    main thread did. One started by another thread dies when that thread ends (PR_SET_PDEATHSIG),
-    which could be in the middle of this run's workload."""
+    main thread or the Sandbox's prewarm thread did. One started by another thread dies when that
+    thread ends (PR_SET_PDEATHSIG), which could be in the middle of this run's workload."""
     me, main = get_ident(), _main_thread()
     for session in ahead:
-        if session.thread in (me, main):
+        if session.thread in (me, main, worker):
             ahead.remove(session)
             return session
     return None
@@ -402,10 +428,94 @@ def _in_main_thread() -> bool:
     return main is None or main == get_ident()
 
 
+class _Prewarmer:
+    """The thread that starts a Sandbox's sandboxes ahead (prewarm with the fork server) once each
+    run has returned: a run then costs its own launch only, and the next one's set-up overlaps
+    whatever the caller does next. It lives as long as the Sandbox (the sandboxes it starts are
+    forked by the server, which does not die with it), and holds the Sandbox only weakly, so that
+    a Sandbox dropped without close() is still collected (its finalizer stops the thread)."""
+
+    def __init__(self, box: Sandbox) -> None:
+        import threading
+        import weakref
+
+        self._wanted = threading.Event()
+        self._idle = threading.Event()
+        self._idle.set()
+        self._stopped = False
+        self._to_close: list[int] = []
+        self._closing = allocate_lock()  # close_later against stop's last drain
+        thread = threading.Thread(target=self._serve, args=(weakref.ref(box),), name="pysandbox-prewarm",
+                                  daemon=True)  # fmt: skip
+        thread.start()
+        self._thread = thread
+        self.ident = thread.ident
+        weakref.finalize(box, self._end)
+        _PREWARMERS.add(self)
+
+    def wake(self) -> None:
+        self._idle.clear()  # from here until the top-up has run: a run waits for its sandbox
+        self._wanted.set()
+
+    def close_later(self, fd: int) -> None:
+        """Close `fd` in this thread, once the run has returned (a slow close: Lease.release)."""
+        with self._closing:
+            if not self._stopped:
+                self._to_close.append(fd)
+                return
+        os.close(fd)
+
+    def wait_idle(self) -> bool:
+        """Wait for a top-up on its way (PREWARM_WAIT_S at most); whether there was one."""
+        if self._idle.is_set():
+            return False
+        return self._idle.wait(PREWARM_WAIT_S)
+
+    def stop(self) -> None:
+        self._end()
+        if self._thread.ident != get_ident():
+            self._thread.join()
+        self._close_queued()
+        _PREWARMERS.discard(self)
+
+    def _close_queued(self) -> None:
+        with self._closing:
+            fds, self._to_close = self._to_close, []
+        for fd in fds:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+    def _end(self) -> None:
+        self._stopped = True
+        self._wanted.set()
+
+    def _serve(self, box_ref: Callable[[], Sandbox | None]) -> None:
+        while True:
+            self._wanted.wait()
+            self._wanted.clear()
+            self._close_queued()
+            box = box_ref()
+            if box is None or self._stopped:
+                self._idle.set()
+                return
+            try:
+                box._top_up()  # never raises: a failure is the next run's to report
+            finally:
+                del box
+                if not self._wanted.is_set():  # else another round follows: runs go on waiting
+                    self._idle.set()
+
+
+PREWARM_WAIT_S = 30.0  # a run waits this long for the sandbox the prewarm thread is starting
+_PREWARMERS: set[_Prewarmer] = set()
 _AHEAD: set[Session] = set()  # sandboxes started ahead, torn down at exit if still waiting
 
 
 def _abort_ahead() -> None:
+    while _PREWARMERS:  # first, so that none starts another meanwhile
+        _PREWARMERS.pop().stop()
     while _AHEAD:
         _AHEAD.pop().abort()
 

@@ -333,7 +333,6 @@ class Runner:
         # writer), done while PID 1 builds the root rather than before the fork.
         self.meanwhile = meanwhile
         self.direct = False
-        self.deferred = False  # the server is asked for PID 1; configure() not done yet
         self.pidfd = -1  # PID 1's, when the server forked it
         self.server = server  # forks PID 1 instead of this process (forkserver)
         self.report: channel.Sock | None = None  # the server's report on that PID 1
@@ -342,9 +341,9 @@ class Runner:
         self.sock: channel.Sock | None = None
         self.relay: Any = None  # tty.Relay, once PID 1 has sent the terminal's master (-t)
 
-    def start(self, defer: bool = False) -> None:
-        """Forks PID 1 (or A) and configures it up to "G": it then builds its root on its own.
-        defer: with the fork server, only ask it for PID 1; `configure` does the rest later."""
+    def start(self) -> None:
+        """Forks PID 1 (or A), or has the fork server fork it, and configures it up to "G": it
+        then builds its root on its own."""
         parent, child = channel.pair()
         self.sock = parent
         sys.stdout.flush()
@@ -353,9 +352,7 @@ class Runner:
             self.report = self.server.request(self.launch, child)
             child.close()
             self.direct = True
-            self.deferred = True
-            if not defer:
-                self.configure()
+            self._forked(self.server.started(self.report))
             return
         else:
             # Single-threaded: clone PID 1 straight into the namespaces. Otherwise fork A, which
@@ -370,14 +367,6 @@ class Runner:
                 run_child(child, self.launch, direct)
         child.close()
         self._forked(pid)
-
-    def configure(self) -> None:
-        """The rest of a deferred `start`, once the server has forked PID 1 (idempotent)."""
-        if not self.deferred:
-            return
-        self.deferred = False
-        assert self.server is not None and self.report is not None
-        self._forked(self.server.started(self.report))
 
     def _forked(self, pid: int) -> None:
         self.pid_a = pid
@@ -404,7 +393,6 @@ class Runner:
         argv: the command, when the plan has none (a sandbox started ahead); SandboxError before
         anything is sent when it cannot travel with "S"."""
         go = b"S" + _encode_argv(argv) if argv else b"S"
-        self.configure()
         if self.forwarder is not None:
             self.forwarder.install()
             if self.pid_b:
@@ -581,12 +569,6 @@ class Runner:
 
     def close(self) -> None:
         """Kills what is left (only on an error path: A has exited otherwise) and reaps A."""
-        if self.deferred and self.server is not None and self.report is not None:
-            self.deferred = False
-            try:
-                self.pid_a = self.server.started(self.report)
-            except SandboxError:
-                self.report = None
         if self.pid_a:
             try:
                 if self.pidfd >= 0:  # not our child: its pidfd names it whatever became of its pid

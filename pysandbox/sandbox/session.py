@@ -3,10 +3,10 @@ recorder, storage), the Runner that talks to its PID 1, and the events it record
 
 Interface used by `api.Sandbox`:
   Session(spec, stdio, overrides, on_warning, cache, server)
-  Session.start(ahead=False, defer=False)  everything up to PID 1's fork and "G"; PID 1 then
+  Session.start(ahead=False)  everything up to PID 1's fork and "G"; PID 1 then
       builds its root on its own. ahead: the command is not known yet (spec.argv is ignored): a
       sandbox started ahead of its run (Sandbox(prewarm=N)), which records nothing until
-      `finish`. defer: with the fork server, stop at the request; `ready()` does the rest.
+      `finish`.
   Session.finish(argv=None, after_start=...) -> Result  runs it to the end: create and start
       recorded durably before "S", the workload, exit recorded durably before it returns.
       argv: the command of a sandbox started ahead (SandboxError before "S" when it cannot travel
@@ -79,10 +79,9 @@ class Session:
         self.unenforced: tuple[str, ...] = ()  # limits left out (--allow-unsafe): `LIMIT: reason`
         self.observe = False
         self.prepared: Any = None
+        self.close_later: Callable[[int], None] = os.close  # the lease's lock fd (Lease.release)
 
-    def start(self, ahead: bool = False, defer: bool = False) -> None:
-        """defer (with the fork server): only ask the server for PID 1; `ready` (or `finish`)
-        configures it once the server has forked it."""
+    def start(self, ahead: bool = False) -> None:
         self.started = time.monotonic()
         self.ahead = ahead
         self.thread = get_ident()
@@ -163,7 +162,7 @@ class Session:
             join = cg.add if cg is not None and self.tasks is None else None
             self.runner = Runner(plan, spec.forward_signals, attach, self._forked, self.on_warning, join,
                                  self._meanwhile, server)  # fmt: skip
-            self.runner.start(defer)
+            self.runner.start()
         except BaseException as exc:
             if not ahead and self.runner is not None and not self.created:  # failed before PID 1's "G"
                 try:
@@ -228,16 +227,6 @@ class Session:
             self._release(record=self.went or not self.ahead)
             if not self.went:  # its workload never started: no changes to keep
                 self._drop_keep_dir()
-
-    def ready(self) -> bool:
-        """Configures a deferred start; False when that failed (the sandbox is torn down)."""
-        try:
-            assert self.runner is not None
-            self.runner.configure()
-        except Exception:
-            self.abort()
-            return False
-        return True
 
     def abort(self) -> None:
         self._release(record=False)
@@ -332,7 +321,8 @@ class Session:
             self.rec = self.net = self.cg = self.lease = self.slot = self.held = None
             if rec is not None and not record:
                 rec.discard()
-            _close_all(net, cg, rec if record else None, lease, slot, held)
+            release = (lambda: lease.release(self.close_later)) if lease is not None else None
+            _close_all(net, cg, rec if record else None, release, slot, held)
 
 
 def _check_spec(spec: RunSpec, is_root: bool, userns: bool) -> None:
@@ -460,12 +450,12 @@ def _hold_storage(spec: RunSpec) -> Any:
 
 
 def _close_all(
-    net: Any, cg: Any, rec: Any, lease: names.Lease | None, slot: names.Slot | None, held: Any = None
+    net: Any, cg: Any, rec: Any, release: Callable[[], None] | None, slot: names.Slot | None, held: Any = None
 ) -> None:
     steps: list[Callable[[], None] | None] = [
         getattr(net, "close", None),
         getattr(cg, "remove", None),
-        getattr(lease, "release", None),
+        release,
         getattr(slot, "release", None),
         getattr(held, "close", None),
         getattr(rec, "close", None),  # exit and what follows it are on disk when run returns

@@ -44,6 +44,17 @@ def _state(pid: int) -> str:
         return ""
 
 
+def _settle(box: Sandbox) -> None:
+    """Wait for the prewarm thread (if any) to have started the next sandboxes."""
+    if box._prewarmer is not None:
+        box._prewarmer.wait_idle()
+
+
+# fork_server=None, the default with prewarm: the server forks them and the prewarm thread starts
+# them after each run; False: each run starts the next one itself, in the caller's thread
+MODES = pytest.mark.parametrize("fork_server", [None, False], ids=["prewarm-thread", "in-run"])
+
+
 def _events(kind: str) -> list[dict[str, Any]]:
     done = run_psb("audit", "log", "--type", kind, "--format", "json")
     assert done.returncode == 0, done.stderr
@@ -52,14 +63,17 @@ def _events(kind: str) -> list[dict[str, Any]]:
 
 
 @requires_root
-def test_each_run_gets_a_fresh_sandbox(busybox_rootfs: Path, out: Any) -> None:
+@MODES
+def test_each_run_gets_a_fresh_sandbox(busybox_rootfs: Path, out: Any, fork_server: bool | None) -> None:
     before = set(_descendants(os.getpid()))
-    with Sandbox("default", rootfs=busybox_rootfs, stdout=out, stderr=out, prewarm=True) as box:
+    with Sandbox("default", rootfs=busybox_rootfs, stdout=out, stderr=out, prewarm=True,
+                 fork_server=fork_server) as box:  # fmt: skip
         assert set(_descendants(os.getpid())) - before  # the first sandbox, waiting for its command
         first = box.run(["/bin/sh", "-c", "echo $$ $(hostname); touch /marker /tmp/marker; exit 3"])
         second = box.run(["/bin/sh", "-c", "echo $$ $(hostname); ls /marker /tmp/marker 2>&1 | wc -l"])
         killed = box.run(["/bin/sh", "-c", "kill -KILL $$"])
         missing = box.run(["/no/such/program"])
+        _settle(box)
         assert len(_leases()) == 1  # only the one waiting for the next run
     assert (first.status, second.status, killed.status, killed.signal) == (3, 0, 137, 9)
     assert missing.status == 127 and missing.error is not None and "No such file" in missing.error
@@ -135,12 +149,15 @@ def test_a_set_up_failure_is_reported_by_the_run(busybox_rootfs: Path, out: Any)
 
 
 @requires_root
-def test_two_ahead(busybox_rootfs: Path, out: Any) -> None:
+@MODES
+def test_two_ahead(busybox_rootfs: Path, out: Any, fork_server: bool | None) -> None:
     """prewarm=2: two sandboxes wait; runs take them oldest first, and close() tears both down."""
     before = set(_descendants(os.getpid()))
-    with Sandbox("default", rootfs=busybox_rootfs, stdout=out, stderr=out, prewarm=2) as box:
+    with Sandbox("default", rootfs=busybox_rootfs, stdout=out, stderr=out, prewarm=2,
+                 fork_server=fork_server) as box:  # fmt: skip
         assert len(_leases()) == 2
         results = [box.run(["/bin/sh", "-c", f"hostname; exit {n}"]) for n in range(3)]
+        _settle(box)
         assert len(_leases()) == 2
     assert [r.status for r in results] == [0, 1, 2]
     assert _text(out).split() == [r.name for r in results]
@@ -164,12 +181,123 @@ def test_with_the_fork_server_the_caller_never_forks(
         monkeypatch.setattr(os, "fork", refuse)
         results = [box.run(["/bin/sh", "-c", f"echo $$ $(hostname); exit {n}"]) for n in range(3)]
         monkeypatch.undo()
+        _settle(box)
         server = box._server.pid
-        assert all(waiting.ready() for waiting in box._ahead)  # the newest may be only requested
         assert len(_descendants(server)) >= 2  # the two waiting
     assert [r.status for r in results] == [0, 1, 2]
     assert _text(out).split() == [w for r in results for w in ("2", r.name)]
     assert not alive(server) and _leases() == []
+
+
+@requires_root
+def test_the_prewarm_thread_starts_the_next_ones_once_the_run_has_returned(
+    busybox_rootfs: Path, out: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the fork server (the default with prewarm), the sandboxes after the first are started
+    by the Sandbox's prewarm thread, after the run that made room has returned; the main thread
+    runs them, and none is started by a run."""
+    starts: list[tuple[bool, int, float]] = []  # (ahead, thread, when)
+    start = Session.start
+
+    def timed(self: Session, ahead: bool = False) -> None:
+        starts.append((ahead, threading.get_ident(), time.monotonic()))
+        start(self, ahead)
+
+    monkeypatch.setattr(Session, "start", timed)
+    with Sandbox("default", rootfs=busybox_rootfs, stdout=out, stderr=out, prewarm=1) as box:
+        assert box._server is not None and box._prewarmer is not None
+        thread = box._prewarmer.ident
+        returned, ids = [], []
+        for n in range(3):
+            _settle(box)
+            [waiting] = box._ahead
+            assert waiting.lease is not None
+            ids.append(waiting.lease.sandbox_id)
+            result = box.run(["/bin/sh", "-c", f"exit {n}"])
+            returned.append(time.monotonic())
+            assert result.status == n and result.sandbox_id == ids[-1]  # the one that waited
+        _settle(box)
+    later = starts[1:]
+    assert starts[0][:2] == (True, threading.get_ident())  # the first: by the Sandbox, here
+    assert len(later) == 3  # one per run, none by a run
+    assert all(ahead and who == thread for ahead, who, _ in later)
+    assert all(when >= done for (_, _, when), done in zip(later, returned, strict=True))
+    assert _leases() == []
+
+
+@requires_root
+def test_a_run_waits_for_the_sandbox_on_its_way(
+    busybox_rootfs: Path, out: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run that finds none ready while the prewarm thread is starting one takes that one when
+    it is ready, rather than start another beside it."""
+    starts: list[bool] = []
+    start = Session.start
+
+    def slow(self: Session, ahead: bool = False) -> None:
+        starts.append(ahead)
+        if ahead and len(starts) > 1:
+            time.sleep(0.5)
+        start(self, ahead)
+
+    monkeypatch.setattr(Session, "start", slow)
+    with Sandbox("default", rootfs=busybox_rootfs, stdout=out, stderr=out, prewarm=1) as box:
+        first = box.run(["/bin/true"])
+        began = time.monotonic()
+        second = box.run(["/bin/sh", "-c", "exit 5"])
+        waited = time.monotonic() - began
+    assert (first.status, second.status) == (0, 5)
+    assert starts[:2] == [True, True]  # the Sandbox's, then the prewarm thread's after the first run
+    assert False not in starts  # no run started one of its own
+    assert waited >= 0.3  # it waited for the slow one rather than starting its own
+    assert _leases() == []
+
+
+@requires_root
+def test_close_stops_the_prewarm_thread_and_closes_what_it_held(busybox_rootfs: Path, out: Any) -> None:
+    """close() ends the prewarm thread before the waiting sandboxes are torn down, and the locks of
+    the sandboxes that ran (closed by the thread, after their runs) are all closed."""
+    before = set(_descendants(os.getpid()))
+    with Sandbox("default", rootfs=busybox_rootfs, stdout=out, stderr=out, prewarm=2) as box:
+        assert box._prewarmer is not None
+        worker = box._prewarmer._thread
+        assert [box.run(["/bin/true"]).status for _ in range(4)] == [0, 0, 0, 0]
+    assert not worker.is_alive()
+    assert set(_descendants(os.getpid())) <= before and _leases() == []
+    state = paths.location(paths.STATE)
+    held = [os.readlink(f"/proc/self/fd/{fd}") for fd in os.listdir("/proc/self/fd") if _is_link(fd)]
+    assert not [target for target in held if target.startswith(state)]
+
+
+def _is_link(fd: str) -> bool:
+    try:
+        os.readlink(f"/proc/self/fd/{fd}")
+    except OSError:
+        return False
+    return True
+
+
+@requires_root
+def test_a_sandbox_dropped_without_close_ends_its_prewarm_thread(busybox_rootfs: Path, out: Any) -> None:
+    """The thread holds its Sandbox weakly: a Sandbox that is dropped is collected and its thread
+    ends (its server with it: the waiting sandboxes die, and are torn down here)."""
+    import gc
+
+    from pysandbox.sandbox import api
+
+    box = Sandbox("default", rootfs=busybox_rootfs, stdout=out, stderr=out, prewarm=1)
+    assert box.run(["/bin/true"]).status == 0
+    _settle(box)
+    assert box._prewarmer is not None
+    worker, waiting = box._prewarmer._thread, list(box._ahead)
+    del box
+    gc.collect()
+    worker.join(timeout=30)
+    assert not worker.is_alive()
+    for session in waiting:
+        api._AHEAD.discard(session)
+        session.abort()
+    assert _leases() == []
 
 
 @requires_root
@@ -191,7 +319,7 @@ def test_a_waiting_sandbox_that_died_is_replaced(busybox_rootfs: Path, out: Any,
         "default", rootfs=busybox_rootfs, stdout=out, stderr=out, prewarm=1, fork_server=fork_server
     ) as box:
         waiting = box._ahead[0]
-        assert waiting.ready() and waiting.runner is not None
+        assert waiting.runner is not None
         runner = waiting.runner
         deadline = time.monotonic() + 10
         while not runner.direct and not _descendants(runner.pid_a) and time.monotonic() < deadline:
@@ -209,18 +337,21 @@ def test_a_waiting_sandbox_that_died_is_replaced(busybox_rootfs: Path, out: Any,
 
 
 @requires_root
+@MODES
 def test_a_failure_to_start_the_next_one_is_not_the_runs(
-    busybox_rootfs: Path, out: Any, monkeypatch: pytest.MonkeyPatch
+    busybox_rootfs: Path, out: Any, monkeypatch: pytest.MonkeyPatch, fork_server: bool | None
 ) -> None:
-    """The next sandbox is started while a run's workload runs: if that fails, the run still ends
-    as its workload did, and the following run starts a sandbox of its own."""
-    with Sandbox("default", rootfs=busybox_rootfs, stdout=out, stderr=out, prewarm=1) as box:
+    """The next sandbox is started while a run's workload runs, or by the prewarm thread once it
+    has returned: if that fails, the run still ends as its workload did, and the following run
+    starts a sandbox of its own."""
+    with Sandbox("default", rootfs=busybox_rootfs, stdout=out, stderr=out, prewarm=1,
+                 fork_server=fork_server) as box:  # fmt: skip
         start, spec = Session.start, Sandbox._spec
 
-        def no_room(self: Session, ahead: bool = False, defer: bool = False) -> None:
+        def no_room(self: Session, ahead: bool = False) -> None:
             if ahead:
                 raise SandboxError("no room for another sandbox")
-            start(self, ahead, defer)
+            start(self, ahead)
 
         def image_gone(self: Sandbox, argv: Any) -> Any:
             if argv is None:
@@ -231,6 +362,7 @@ def test_a_failure_to_start_the_next_one_is_not_the_runs(
         monkeypatch.setattr(Sandbox, "_spec", image_gone)
         first = box.run(["/bin/sh", "-c", "exit 3"])  # the one started with the Sandbox
         second = box.run(["/bin/sh", "-c", "exit 4"])  # none waits: its own
+        _settle(box)
         assert box._ahead == []
     assert (first.status, second.status) == (3, 4)
     assert _leases() == []
@@ -256,26 +388,32 @@ def _sandbox_cgroups(pid: int) -> list[Path]:
 HOST = """
 import sys
 from pysandbox.sandbox.api import Sandbox
-box = Sandbox("strict", rootfs=sys.argv[1], prewarm=True)
+fork_server = {"None": None, "False": False}[sys.argv[2]]
+box = Sandbox("strict", rootfs=sys.argv[1], prewarm=True, fork_server=fork_server)
 box.run(["/bin/true"])
+if box._prewarmer is not None:
+    box._prewarmer.wait_idle()  # the next one started
 print("ready", flush=True)
 sys.stdin.read()
 """
 
 
 @requires_root
-def test_the_waiting_sandbox_dies_with_its_caller(busybox_rootfs: Path, tmp_path: Path) -> None:
-    """kill -9 of the caller: the sandbox waiting for its command dies too, and the next launch
-    reclaims its lease and cgroup."""
+@MODES
+def test_the_waiting_sandbox_dies_with_its_caller(
+    busybox_rootfs: Path, tmp_path: Path, fork_server: bool | None
+) -> None:
+    """kill -9 of the caller: the sandbox waiting for its command dies too (with the fork server,
+    the server too), and the next launch reclaims its lease and cgroup."""
     env = {**os.environ, "PYSANDBOX_HOME": str(tmp_path / "home")}
-    host = subprocess.Popen([sys.executable, "-c", HOST, str(busybox_rootfs)], stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, text=True, env=env)  # fmt: skip
+    host = subprocess.Popen([sys.executable, "-c", HOST, str(busybox_rootfs), str(fork_server)],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)  # fmt: skip
     try:
         assert host.stdout is not None
         assert host.stdout.readline().strip() == "ready"
-        waiting = _descendants(host.pid)
+        waiting = _descendants(host.pid)  # the server, if any, and the waiting sandbox's PID 1
         assert waiting, "no sandbox waiting"
-        cgroups = _sandbox_cgroups(waiting[0])
+        cgroups = [c for pid in waiting for c in _sandbox_cgroups(pid)]
         assert cgroups, "the waiting sandbox (strict: limits) has no cgroup"
         os.kill(host.pid, signal.SIGKILL)
         host.wait(timeout=30)
@@ -301,7 +439,7 @@ def test_the_waiting_sandbox_dies_with_its_caller(busybox_rootfs: Path, tmp_path
 def test_a_sandbox_started_ahead_by_another_thread_is_left_to_it(busybox_rootfs: Path, out: Any) -> None:
     """A sandbox dies with the thread that started it: one that a worker thread started ahead
     must not run another thread's workload, or it dies with the worker in the middle of it."""
-    box = Sandbox("default", rootfs=busybox_rootfs, stdout=out, stderr=out, prewarm=1)
+    box = Sandbox("default", rootfs=busybox_rootfs, stdout=out, stderr=out, prewarm=1, fork_server=False)
     try:
         leave = threading.Event()
 
