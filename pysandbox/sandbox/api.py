@@ -274,7 +274,14 @@ class Sandbox:
 
     def _run(self, argv: Sequence[str], prewarmer: _Prewarmer | None) -> Result:
         ahead = self._take_ahead(prewarmer)
-        after_start = self._top_up if self.prewarm and prewarmer is None else _nothing
+        if prewarmer is None:
+            after_start = self._top_up if self.prewarm else _nothing
+        elif not self._ahead:
+            # none left ready: the next run would wait for a whole set-up after this one, so the
+            # prewarm thread begins it while this workload runs rather than once it has returned
+            after_start = prewarmer.wake
+        else:
+            after_start = _nothing
         if ahead is not None:
             _AHEAD.discard(ahead)
             try:

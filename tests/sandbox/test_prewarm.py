@@ -190,12 +190,14 @@ def test_with_the_fork_server_the_caller_never_forks(
 
 
 @requires_root
-def test_the_prewarm_thread_starts_the_next_ones_once_the_run_has_returned(
-    busybox_rootfs: Path, out: Any, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("prewarm", [2, 1])
+def test_the_prewarm_thread_starts_the_next_ones(
+    busybox_rootfs: Path, out: Any, monkeypatch: pytest.MonkeyPatch, prewarm: int
 ) -> None:
-    """With the fork server (the default with prewarm), the sandboxes after the first are started
-    by the Sandbox's prewarm thread, after the run that made room has returned; the main thread
-    runs them, and none is started by a run."""
+    """With the fork server (the default with prewarm), the sandboxes after the first ones are
+    started by the Sandbox's prewarm thread and run by the main thread; none is started by a run.
+    The thread starts the next one once the run that made room has returned, or, when that run
+    took the last one ready (prewarm=1), while its workload runs."""
     starts: list[tuple[bool, int, float]] = []  # (ahead, thread, when)
     start = Session.start
 
@@ -204,24 +206,26 @@ def test_the_prewarm_thread_starts_the_next_ones_once_the_run_has_returned(
         start(self, ahead)
 
     monkeypatch.setattr(Session, "start", timed)
-    with Sandbox("default", rootfs=busybox_rootfs, stdout=out, stderr=out, prewarm=1) as box:
+    with Sandbox("default", rootfs=busybox_rootfs, stdout=out, stderr=out, prewarm=prewarm) as box:
         assert box._server is not None and box._prewarmer is not None
         thread = box._prewarmer.ident
-        returned, ids = [], []
+        returned = []
         for n in range(3):
             _settle(box)
-            [waiting] = box._ahead
-            assert waiting.lease is not None
-            ids.append(waiting.lease.sandbox_id)
-            result = box.run(["/bin/sh", "-c", f"exit {n}"])
+            assert len(box._ahead) == prewarm and box._ahead[0].lease is not None
+            oldest = box._ahead[0].lease.sandbox_id
+            result = box.run(["/bin/sh", "-c", f"sleep 0.3; exit {n}"])
             returned.append(time.monotonic())
-            assert result.status == n and result.sandbox_id == ids[-1]  # the one that waited
+            assert result.status == n and result.sandbox_id == oldest
         _settle(box)
-    later = starts[1:]
-    assert starts[0][:2] == (True, threading.get_ident())  # the first: by the Sandbox, here
+    first, later = starts[:prewarm], starts[prewarm:]
+    assert first == [(True, threading.get_ident(), when) for _, _, when in first]  # by the Sandbox
     assert len(later) == 3  # one per run, none by a run
     assert all(ahead and who == thread for ahead, who, _ in later)
-    assert all(when >= done for (_, _, when), done in zip(later, returned, strict=True))
+    if prewarm == 2:
+        assert all(when >= done for (_, _, when), done in zip(later, returned, strict=True))
+    else:  # begun while the workload (0.3 s) ran
+        assert all(when < done - 0.1 for (_, _, when), done in zip(later, returned, strict=True))
     assert _leases() == []
 
 
