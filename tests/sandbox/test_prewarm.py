@@ -230,6 +230,21 @@ def test_the_prewarm_thread_starts_the_next_ones(
 
 
 @requires_root
+def test_denials_are_observed_in_sandboxes_the_prewarm_thread_started(busybox_rootfs: Path, out: Any) -> None:
+    """strict observes seccomp denials, so its sandboxes are forked in the caller (by the prewarm
+    thread here, next to the main thread: through an intermediate process); each run's denial is
+    still recorded under its own sandbox."""
+    script = "mount -t tmpfs none /tmp 2>/dev/null; echo $?"
+    with Sandbox("strict", rootfs=busybox_rootfs, stdout=out, stderr=out, prewarm=2) as box:
+        results = [box.run(["/bin/sh", "-c", script]) for _ in range(3)]
+        _settle(box)
+        assert box._prewarmer is not None and box._ahead[-1].thread == box._prewarmer.ident
+    assert [r.status for r in results] == [0, 0, 0] and _text(out).split() == ["1", "1", "1"]
+    denials = _events("seccomp_violation")
+    assert [(e["syscall"], e["sandbox"]["id"]) for e in denials] == [("mount", r.sandbox_id) for r in results]
+
+
+@requires_root
 def test_a_run_waits_for_the_sandbox_on_its_way(
     busybox_rootfs: Path, out: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
