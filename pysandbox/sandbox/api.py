@@ -125,10 +125,11 @@ class Sandbox:
         workload; an int N keeps N of them (2 suits runs back to back: each sandbox then has two
         runs' time to get ready). With the fork server (the default with prewarm), the server
         forks them and a thread of the Sandbox's own (the prewarm thread) starts them: from here,
-        then after each run has returned, while the caller goes on; a run that finds none ready
-        waits for the one on its way. With fork_server=False, each run starts the next one itself
-        while its workload runs, and they die with the thread that started them
-        (PR_SET_PDEATHSIG): a run takes only one that its own thread or the main thread started.
+        then after each run has returned, while the caller goes on (while its workload runs when
+        the run took the last one ready); a run that finds none ready waits for the one on its
+        way. With fork_server=False, each run starts the next one itself while its workload
+        runs, and they die with the thread that started them (PR_SET_PDEATHSIG): a run takes
+        only one that its own thread or the main thread started.
         Every run still gets a fresh sandbox, and one that never ran records nothing. A waiting
         sandbox holds what a running one does (a process, a lease, a cgroup, its network);
         `close()` tears them down (a run that finds its sandbox dead starts a fresh one). Not
@@ -297,12 +298,15 @@ class Sandbox:
                 # It died waiting (with the thread that started it, say), failed its set-up, or
                 # the command cannot travel with "S": a sandbox started now runs the command, or
                 # reports that failure itself.
-        session = Session(self.spec(argv), self.stdio, self.overrides, self.on_warning, self._prepared,
-                          self._fork_server())  # fmt: skip
-        if prewarmer is not None:
-            session.close_later = prewarmer.close_later
+        session = self._session(self.spec(argv), self._fork_server())
         session.start()
         return session.finish(after_start=after_start)
+
+    def _session(self, spec: RunSpec, server: ForkServer | None) -> Session:
+        session = Session(spec, self.stdio, self.overrides, self.on_warning, self._prepared, server)
+        if self._prewarmer is not None:
+            session.close_later = self._prewarmer.close_later
+        return session
 
     def _take_ahead(self, prewarmer: _Prewarmer | None) -> Session | None:
         worker = prewarmer.ident if prewarmer is not None else None
@@ -322,11 +326,7 @@ class Sandbox:
                     if self._closed or len(self._ahead) >= self.prewarm:
                         return
                 server = self._fork_server()
-                session = Session(
-                    self._spec(None), self.stdio, self.overrides, self.on_warning, self._prepared, server
-                )
-                if self._prewarmer is not None:
-                    session.close_later = self._prewarmer.close_later
+                session = self._session(self._spec(None), server)
                 session.start(ahead=True)
                 _AHEAD.add(session)
                 with self._ahead_lock:
@@ -480,7 +480,7 @@ class _Prewarmer:
 
     def stop(self) -> None:
         self._end()
-        if self._thread.ident != get_ident():
+        if self._thread.ident != get_ident():  # close() from an on_warning called by a top-up
             self._thread.join()
         self._close_queued()
         _PREWARMERS.discard(self)
