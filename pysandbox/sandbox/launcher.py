@@ -607,14 +607,20 @@ class Runner:
             self.relay.finish()  # the workload's last output, once nothing holds its terminal
 
 
+_SIGKILL_BIT = 1 << (9 - 1)  # in /proc/PID/status's pending-signal masks
+
+
 def _running(pid: int) -> bool:
-    """Not exited (a zombie has): /proc/PID/stat's state, whoever its parent is."""
+    """Not exited (a zombie has) and not about to: no SIGKILL pending (the PR_SET_PDEATHSIG of a
+    fork server that just died, say), whoever its parent is."""
     try:
-        with open(f"/proc/{pid}/stat", "rb") as fh:
-            state = fh.read().rsplit(b")", 1)[1].split()[0]
-    except (OSError, IndexError):
+        with open(f"/proc/{pid}/status", "rb") as fh:
+            fields = dict(line.split(b":", 1) for line in fh.read().splitlines() if b":" in line)
+        state = fields[b"State"].split()[0]
+        pending = int(fields[b"SigPnd"], 16) | int(fields[b"ShdPnd"], 16)
+    except (OSError, KeyError, IndexError, ValueError):
         return False
-    return state not in (b"Z", b"X")
+    return state not in (b"Z", b"X") and not pending & _SIGKILL_BIT
 
 
 def _refused_by_filter(status: int | None) -> str:

@@ -320,6 +320,31 @@ def test_a_sandbox_dropped_without_close_ends_its_prewarm_thread(busybox_rootfs:
 
 
 @requires_root
+def test_a_fork_server_that_died_is_replaced_with_its_waiting_sandboxes(
+    busybox_rootfs: Path, out: Any
+) -> None:
+    """kill -9 of the fork server takes the sandboxes waiting in it along (PR_SET_PDEATHSIG): the
+    next runs start sandboxes of their own through a new server, even while those still hold
+    their SIGKILL undelivered, and the prewarm thread fills up again."""
+    with Sandbox("default", rootfs=busybox_rootfs, stdout=out, stderr=out, prewarm=2) as box:
+        assert box.run(["/bin/true"]).status == 0
+        _settle(box)
+        assert box._server is not None
+        old = box._server.pid
+        os.kill(old, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while _state(old) not in ("Z", "") and time.monotonic() < deadline:
+            time.sleep(0.001)  # its death signals reach the waiting PID 1s before it is a zombie
+        results = [box.run(["/bin/sh", "-c", f"exit {n}"]) for n in range(3)]
+        _settle(box)
+        assert box._server is not None and box._server.pid != old and box._server.alive()
+        assert len(box._ahead) == 2 and all(alive(s.runner.pid_a) for s in box._ahead if s.runner)
+    assert [r.status for r in results] == [0, 1, 2]
+    assert [e["sandbox"]["id"] for e in _events("exit")][1:] == [r.sandbox_id for r in results]
+    assert _leases() == []
+
+
+@requires_root
 def test_keep_keeps_only_what_ran(busybox_rootfs: Path, out: Any) -> None:
     """keep=True: each run's upper directory is kept; the waiting sandbox's is removed at close."""
     with Sandbox("default", rootfs=busybox_rootfs, stdout=out, stderr=out, keep=True, prewarm=True) as box:
