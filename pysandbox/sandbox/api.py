@@ -266,15 +266,15 @@ class Sandbox:
                 "forward_signals=True needs the main thread (only it can set signal handlers): "
                 "run from the main thread, or pass forward_signals=False"
             )
-        prewarmer = self._prewarmer
         try:
-            return self._run(argv, prewarmer)
+            return self._run(argv)
         finally:
-            if prewarmer is not None:
-                prewarmer.wake()
+            if self._prewarmer is not None:
+                self._prewarmer.wake()
 
-    def _run(self, argv: Sequence[str], prewarmer: _Prewarmer | None) -> Result:
-        ahead = self._take_ahead(prewarmer)
+    def _run(self, argv: Sequence[str]) -> Result:
+        ahead = self._take_ahead()
+        prewarmer = self._prewarmer
         if prewarmer is None:
             after_start = self._top_up if self.prewarm else _nothing
         elif not self._ahead:
@@ -308,7 +308,8 @@ class Sandbox:
             session.close_later = self._prewarmer.close_later
         return session
 
-    def _take_ahead(self, prewarmer: _Prewarmer | None) -> Session | None:
+    def _take_ahead(self) -> Session | None:
+        prewarmer = self._prewarmer
         worker = prewarmer.ident if prewarmer is not None else None
         with self._ahead_lock:
             ahead = _take(self._ahead, worker)
