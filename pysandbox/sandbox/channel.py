@@ -7,7 +7,16 @@ import); the launch needs only a socket pair and SCM_RIGHTS, which the C module 
 from __future__ import annotations
 
 import sys
-from _socket import AF_UNIX, CMSG_SPACE, MSG_DONTWAIT, SCM_RIGHTS, SOCK_SEQPACKET, SOL_SOCKET, socketpair
+from _socket import (
+    AF_UNIX,
+    CMSG_SPACE,
+    MSG_CMSG_CLOEXEC,
+    MSG_DONTWAIT,
+    SCM_RIGHTS,
+    SOCK_SEQPACKET,
+    SOL_SOCKET,
+    socketpair,
+)
 from _socket import socket as Sock
 
 __all__ = ["MSG_DONTWAIT", "Sock", "pair", "recv_fds", "send_fds"]
@@ -26,8 +35,10 @@ def send_fds(sock: Sock, data: bytes, fds: list[int]) -> None:
 
 
 def recv_fds(sock: Sock, bufsize: int, maxfds: int, flags: int = 0) -> tuple[bytes, list[int]]:
-    """One message and the fds that came with it (none when it carried none)."""
-    data, ancillary, _, _ = sock.recvmsg(bufsize, CMSG_SPACE(maxfds * _INT), flags)
+    """One message and the fds that came with it (none when it carried none), close-on-exec: a
+    received fd is inheritable otherwise, and PID 1 would pass its end of the launch channel (the
+    fork server's launches) on to the workload, which could then talk to the launcher."""
+    data, ancillary, _, _ = sock.recvmsg(bufsize, CMSG_SPACE(maxfds * _INT), flags | MSG_CMSG_CLOEXEC)
     fds: list[int] = []
     for level, kind, payload in ancillary:
         if level == SOL_SOCKET and kind == SCM_RIGHTS:
