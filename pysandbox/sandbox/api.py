@@ -116,9 +116,10 @@ class Sandbox:
         tty: bool = False,
     ) -> None:
         """fork_server: launch through a fork server (forkserver) started here, for a program
-        that launches many sandboxes: its heap, as it grows after this point, costs nothing per
-        launch. Create the Sandbox early, from a thread that lives as long as it (the server
-        dies with that thread); `close()` stops the server. None (the default): with prewarm.
+        that launches many sandboxes: a fresh interpreter (~12 MB) that forks every PID 1, so
+        that the program's heap, however large, costs nothing per launch. Create the Sandbox
+        from a thread that lives as long as it (the server dies with that thread); `close()`
+        stops the server. None (the default): with prewarm.
 
         prewarm: keep the next sandbox started ahead of its run (namespaces made, root built,
         PID 1 confined, the command not yet given), so that a run costs little more than its

@@ -22,6 +22,7 @@ from psbcli import run_psb
 
 from pysandbox.sandbox import libc
 from pysandbox.sandbox.api import Sandbox
+from pysandbox.types import SandboxError
 
 from .conftest import taken as _text
 from .test_process import _descendants
@@ -65,6 +66,7 @@ def test_denial_observation_launches_directly(busybox_rootfs: Path, out: Any) ->
 HOST = """
 import os, sys
 from pysandbox.sandbox.api import Sandbox
+from pysandbox.types import SandboxError
 box = Sandbox("default", rootfs=sys.argv[1], fork_server=True)
 print(box._server.pid, flush=True)
 box.run(["/bin/sleep", "60"])
@@ -105,3 +107,65 @@ def test_a_sandbox_dropped_without_close_reaps_its_server(busybox_rootfs: Path, 
     del box
     gc.collect()
     assert not os.path.exists(f"/proc/{server}")  # exited and reaped, not a zombie
+
+
+LATE = """
+import os, sys
+from pysandbox.sandbox.api import Sandbox
+from pysandbox.types import SandboxError
+heap = [bytearray(b"x" * (1 << 20)) for _ in range(200)]  # the caller is large before its Sandbox
+if sys.argv[2] == "no-executable":
+    sys.executable = ""  # as in a program that embeds Python
+box = Sandbox("default", rootfs=sys.argv[1], fork_server=True)
+status = box.run(["/bin/true"]).status
+with open(f"/proc/{box._server.pid}/status") as fh:
+    rss = next(int(line.split()[1]) for line in fh if line.startswith("VmRSS:"))
+with open(f"/proc/{box._server.pid}/cmdline", "rb") as fh:
+    title = fh.read().split(b"\\0")[0].decode()
+print(status, rss // 1024, title)
+box.close()
+"""
+
+
+def _late_caller(rootfs: Path, tmp_path: Path, how: str) -> tuple[int, int, str]:
+    env = {**os.environ, "PYSANDBOX_HOME": str(tmp_path / "home")}
+    done = subprocess.run([sys.executable, "-c", LATE, str(rootfs), how], capture_output=True, text=True,
+                          env=env, timeout=120)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    status, rss_mb, title = done.stdout.split()
+    return int(status), int(rss_mb), title
+
+
+@requires_root
+def test_the_server_is_a_fresh_interpreter_whatever_the_caller_holds(
+    busybox_rootfs: Path, tmp_path: Path
+) -> None:
+    """A caller that already holds 200 MB when it makes its Sandbox: a fork of it would carry them
+    (and copy their page tables at every launch); the server started anew does not."""
+    status, rss_mb, title = _late_caller(busybox_rootfs, tmp_path, "fresh")
+    assert status == 0
+    assert rss_mb < 64
+    assert title == "pysandbox-forkserver"  # not the interpreter's command line with sys.path
+
+
+@requires_root
+def test_a_caller_whose_interpreter_cannot_be_started_again_forks_its_server(
+    busybox_rootfs: Path, tmp_path: Path
+) -> None:
+    status, rss_mb, title = _late_caller(busybox_rootfs, tmp_path, "no-executable")
+    assert status == 0
+    assert rss_mb > 200  # a fork: the caller's 200 MB are (shared) in it
+    assert title == "pysandbox-forkserver"
+
+
+@requires_root
+def test_a_server_that_cannot_start_says_so(
+    busybox_rootfs: Path, out: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys, "executable", "/bin/false")  # exits 1 at once, never says "H"
+    box = Sandbox("default", rootfs=busybox_rootfs, stdout=out, stderr=out, fork_server=True)
+    try:
+        with pytest.raises(SandboxError, match=r"\(/bin/false\) exited with status 1 before it was ready"):
+            box.run(["/bin/true"])
+    finally:
+        box.close()
