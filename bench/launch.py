@@ -5,7 +5,8 @@ launch; default, audit-off and strict profiles) is timed by hyperfine together w
 --unshare-all` and `runc run` on the same rootfs, then bwrap hardened as far as it can go toward the
 default profile (seccomp, masks: a like-for-like row for context); the warm API (many launches from
 one process, `Sandbox(...).run(["/bin/true"])`, default profile with audit on and off, directly,
-through the fork server and with prewarm, and from a caller holding 200 MB more) is timed
+through the fork server and with prewarm, and from a caller holding 200 MB more, made before or
+after its Sandbox) is timed
 in-process right after, back to back; then, for context, with prewarm and the caller idle 10 ms
 after each run (paced). For context too, the cold commands once more in turn (interleaved), so
 that a drift of the VM's speed falls on all of them alike. Prints the means and the ratios
@@ -152,15 +153,18 @@ def warm_api(rootfs: Path, runs: int, audit: str, heap_mb: int = 0, mode: str = 
     competes with the next run for the two cores, and with only one ahead the run waits for
     it), prewarm2+in-run (fork_server=False: each run starts the next sandbox while its workload
     runs); "+paced" leaves PACE_MS idle (untimed) after each run, as a caller that does other work
-    between runs."""
+    between runs; "+late": the caller holds heap_mb before it makes its Sandbox."""
     from pysandbox.policies.loader import load_profile
     from pysandbox.sandbox.api import Sandbox
 
     profile = dataclasses.replace(load_profile("default"), audit=audit)  # type: ignore[arg-type]
     prewarm = int(mode.partition("prewarm")[2][:1] or 0)
     fork_server = False if "in-run" in mode else ("fork-server" in mode or None)
+    late = "+late" in mode
+    heap = [bytearray(b"\1" * (1 << 20)) for _ in range(heap_mb if late else 0)]
     box = Sandbox(profile, rootfs=rootfs, fork_server=fork_server, prewarm=prewarm)
-    heap = [bytearray(b"\1" * (1 << 20)) for _ in range(heap_mb)]
+    if not late:
+        heap = [bytearray(b"\1" * (1 << 20)) for _ in range(heap_mb)]
     for _ in range(5):
         box.run(["/bin/true"])
     times = []
@@ -288,6 +292,9 @@ def main() -> int:
             "pysandbox (warm, same, prewarm=2)": warm_api_process(rootfs, n, "off", 200, "prewarm2"),
             "pysandbox (warm, same, prewarm=2, in-run)": warm_api_process(
                 rootfs, n, "off", 200, "prewarm2+in-run"
+            ),
+            "pysandbox (warm, same, 200 MB before the Sandbox, prewarm=2)": warm_api_process(
+                rootfs, n, "off", 200, "prewarm2+late"
             ),
         }
         paced = {
