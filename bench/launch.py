@@ -62,6 +62,7 @@ Stats = tuple[float, float]  # (mean, median) in ms
 PACE_MS = 10  # the paced rows' idle time after each run
 
 
+BWRAP = "bwrap --unshare-all"
 HARDENED = "bwrap, hardened like `default` (no overlay)"
 
 
@@ -186,10 +187,12 @@ def report(
     context: dict[str, Stats],
     paced: dict[str, Stats],
     turns: dict[str, Stats],
+    after: Stats,
 ) -> None:
     """Means and medians (a shared machine's stragglers move the mean), ratios, target verdicts.
-    The paced rows are context: the targets are judged on runs back to back, as bwrap's are."""
-    bwrap, runc = cold["bwrap --unshare-all"], cold["runc run"]
+    The paced rows are context: the targets are judged on runs back to back, as bwrap's are.
+    after: bwrap timed again after the warm rows (context)."""
+    bwrap, runc = cold[BWRAP], cold["runc run"]
     print("\nlaunch latency of /bin/true on a busybox rootfs (one run on this machine)")
     print(f"  {'':45} {'mean':>8}    {'median':>8}    x bwrap (mean/median)  x runc (mean/median)")
     for name, (mean, median) in {**cold, **context, **warm, **paced}.items():
@@ -203,6 +206,11 @@ def report(
     print(f"paced (context, no target: the caller idles {PACE_MS} ms after each run) x bwrap (mean / median)")
     for name, (mean, median) in paced.items():
         print(f"  {name}: {mean / bwrap[0]:.2f}x / {median / bwrap[1]:.2f}x")
+    drift = f"{after[0] / bwrap[0]:.2f}x / {after[1] / bwrap[1]:.2f}x the first"
+    print(f"bwrap again, after the warm rows (context): {after[0]:.2f} ms / {after[1]:.2f} ms ({drift}); "
+          "the warm rows x it:")  # fmt: skip
+    for name, (mean, median) in warm.items():
+        print(f"  {name}: {mean / after[0]:.2f}x / {median / after[1]:.2f}x")
     runc_turns = turns["runc run"]
     print("interleaved (context: the cold commands in turn, one launch each a round) x runc (mean / median)")
     for name, (mean, median) in turns.items():
@@ -262,7 +270,7 @@ def main() -> int:
             "pysandbox (cold CLI, audit off)": f"{psb} run --profile {quiet} --rootfs {rootfs} -- /bin/true",
             "pysandbox (cold CLI, strict profile)": f"{psb} run --profile strict --rootfs {rootfs} "
             "-- /bin/true",
-            "bwrap --unshare-all": f"bwrap --unshare-all --bind {rootfs} / --proc /proc --dev /dev /bin/true",
+            BWRAP: f"bwrap --unshare-all --bind {rootfs} / --proc /proc --dev /dev /bin/true",
             "runc run": f"runc --root {work / 'runc-state'} run --bundle {bundle} psb-bench-launch",
         }
         cold = hyperfine(commands, args.runs, env, work / "hyperfine.json")
@@ -308,7 +316,11 @@ def main() -> int:
                 rootfs, n, "events", mode="prewarm2+in-run+paced"
             ),
         }
-        report(cold, warm, context, paced, turns)
+        # bwrap once more, right after the warm rows: hyperfine timed it minutes earlier, and the
+        # VM's speed drifts by more than the margins judged here (context: the verdicts stay on
+        # the first figure)
+        after = hyperfine({BWRAP: commands[BWRAP]}, args.runs, env, work / "hyperfine-after.json")[BWRAP]
+        report(cold, warm, context, paced, turns, after)
         return 0
     finally:
         shutil.rmtree(work, ignore_errors=True)
