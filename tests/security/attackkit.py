@@ -21,6 +21,16 @@ import pytest
 
 HERE = Path(__file__).resolve().parent
 MODES = ("root", "rootless")
+# The same attacks through the Python API with prewarm: a sandbox the prewarm thread started ahead
+# (through the fork server, unless the profile observes denials), handed the attack as its command.
+API_MODES = ("root-prewarm", "rootless-prewarm")
+API_RUN = """
+import sys
+from pysandbox.sandbox.api import Sandbox
+profile, rootfs, volume, *command = sys.argv[1:]
+with Sandbox(profile, rootfs=rootfs, volumes=[volume], prewarm=2) as box:
+    sys.exit(box.run(command).status)
+"""
 PROFILES = ("strict", "default")
 TMP_SIZE = {"strict": 64 << 20, "default": 256 << 20}
 
@@ -61,6 +71,9 @@ class Kit:
 
     def run_attack(self, mode: str, profile: str, attack: list[str], extra: tuple[str, ...] = (),
                    **kwargs: Any) -> subprocess.CompletedProcess[str]:  # fmt: skip
+        if mode in API_MODES:
+            assert not extra, "the API modes take no CLI flags"
+            return self.run_api(mode.removesuffix("-prewarm"), profile, attack, **kwargs)
         args = [
             "--profile",
             profile,
@@ -71,6 +84,21 @@ class Kit:
             *extra,
         ]
         return self.run(mode, [*args, "--", *attack], **kwargs)
+
+    def run_api(
+        self, mode: str, profile: str, attack: list[str], **kwargs: Any
+    ) -> subprocess.CompletedProcess[str]:
+        """`attack` as the command of `Sandbox(profile, ..., prewarm=2).run`, as root or as the
+        unprivileged test user."""
+        kwargs.setdefault("timeout", 240)
+        argv = ["-c", API_RUN, profile, str(self.rootfs[mode]), f"{self.volume[mode]}:/vol", *attack]
+        if mode == "rootless":
+            env = {"PYSANDBOX_HOME": str(self.world_tmp / "psbhome-security-rootless")}
+            command = [self.test_user.python, *argv]
+            result: subprocess.CompletedProcess[str] = self.test_user.run(command, env=env, **kwargs)
+            return result
+        env = {**os.environ, "PYSANDBOX_HOME": str(self.world_tmp / "psbhome-security")}
+        return subprocess.run([sys.executable, *argv], env=env, text=True, capture_output=True, **kwargs)
 
 
 def parse(stdout: str) -> dict[str, tuple[str, str]]:

@@ -1,7 +1,8 @@
 """The escape-attempt suite: real attacks inside real sandboxes, as root and rootless, under `strict`
 and `default`. Each attack must be blocked under strict; under default, blocked wherever Docker
 blocks it (and, where Docker allows a call, allowed, so that `default` stays Docker-equivalent).
-The host must be unchanged after every run (see attackkit.host_snapshot)."""
+The host must be unchanged after every run (see attackkit.host_snapshot). The attacks run through
+`pysandbox run` and, in the -prewarm modes, through the Python API in a sandbox started ahead."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from .attackkit import MODES, PROFILES, TMP_SIZE, Kit, parse
+from .attackkit import API_MODES, MODES, PROFILES, TMP_SIZE, Kit, parse
 
 SECCOMP = r"^(pid \d+: |mknod: )?EPERM$"  # refused by the filter (or the kernel's own permission wall)
 ANY = r".*"
@@ -52,7 +53,7 @@ EXPECT: dict[str, dict[str, tuple[str, str]]] = {
 
 HOST_ROOT_ATTACKS = ("proc-root", "fd-leak", "mount", "unshare-user", "core_pattern", "proc-sys",
                      "release_agent", "open_by_handle_at", "mknod-block", "fill-tmp")  # fmt: skip
-CASES = [(m, p, a) for m in MODES for p in PROFILES for a in EXPECT]
+CASES = [(m, p, a) for m in (*MODES, *API_MODES) for p in PROFILES for a in EXPECT]
 
 
 @pytest.mark.parametrize(("mode", "profile", "attack"), CASES, ids=[f"{p}-{m}-{a}" for m, p, a in CASES])
