@@ -44,6 +44,7 @@ class _CapData(ctypes.Structure):
 _libc = ctypes.CDLL(None, use_errno=True)
 _libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
 _libc.prctl.restype = ctypes.c_int
+_capset = _libc.capset  # looked up here, in the process that forks PID 1s, not in each (see libc)
 
 
 @record(frozen=True)
@@ -113,7 +114,7 @@ def set_sets(p: CapPlan) -> None:
         word = (p.permitted >> (32 * i)) & 0xFFFFFFFF
         inh = (p.inheritable >> (32 * i)) & 0xFFFFFFFF
         data[i] = _CapData(word, word, inh)
-    if _libc.capset(ctypes.byref(header), data) != 0:
+    if _capset(ctypes.byref(header), data) != 0:
         err = ctypes.get_errno()
         raise SandboxError(f"cannot set capabilities (capset): {errno.errorcode.get(err, err)}")
     try:

@@ -76,6 +76,10 @@ SYS_MOUNT_SETATTR = 442
 _libc = ctypes.CDLL(None, use_errno=True)
 _syscall = _libc.syscall
 _syscall.restype = ctypes.c_long
+# ctypes looks a function up (dlsym) and makes its object at its first call: here, in the process
+# that forks PID 1s, rather than in every PID 1, where it costs copy-on-write faults each time
+for _name in ("mount", "umount2", "unshare", "setns", "sethostname", "prctl"):
+    getattr(_libc, _name)
 
 
 class _MountAttr(ctypes.Structure):
@@ -228,6 +232,8 @@ def close_fds_except(keep: tuple[int, ...] | list[int]) -> None:
 
 _CLONE = {"x86_64": 56, "aarch64": 220, "riscv64": 220, "ppc64le": 120, "s390x": 120}
 _pylibc = ctypes.PyDLL(None, use_errno=True)  # calls keep the GIL held, as os.fork does
+for _name in ("PyOS_BeforeFork", "PyOS_AfterFork_Parent", "PyOS_AfterFork_Child"):
+    getattr(ctypes.pythonapi, _name)  # the child's is otherwise looked up in each child
 
 
 def fork_into_namespaces(flags: int) -> int:
