@@ -280,8 +280,9 @@ def _self_stat() -> list[bytes]:
 def retitle(title: bytes) -> None:
     """Overwrite this process's argument area, which /proc/PID/cmdline shows to anyone who can see
     the process, with `title` (as setproctitle does); nothing when the area cannot be found. The
-    launcher has read where it is before it forks (thread_count, prime): a fresh fork pays a
-    copy-on-write fault for each page it touches, ~0.1 ms for this read."""
+    process that forks PID 1s has read where it is before it forks (the launcher's thread_count,
+    the fork server's own retitle): a fresh fork pays a copy-on-write fault for each page it
+    touches, ~0.1 ms for this read."""
     if not _ARGS_AREA:
         prime()
     start, end = _ARGS_AREA or (0, 0)
@@ -291,7 +292,7 @@ def retitle(title: bytes) -> None:
 
 
 def prime() -> None:
-    """Look up what `retitle` needs (in a process that forks PID 1s without thread_count)."""
+    """Look up what `retitle` needs."""
     try:
         _self_stat()
     except (OSError, IndexError, ValueError):
