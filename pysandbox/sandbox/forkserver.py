@@ -12,8 +12,10 @@ server is a fork of the caller, as before.
 
 Protocol, one SOCK_SEQPACKET datagram each:
   server -> caller, control socket, once: "H" when it is ready (it may exit instead: EOF)
-  caller -> server, control socket: the pickled (cwd, modules, Launch), with the fds
-      [PID 1's end of the launch channel, the report socket, stdin, stdout, stderr]; `modules`,
+  caller -> server, control socket: the pickled (modules, Launch), with the fds
+      [PID 1's end of the launch channel, the report socket, the caller's working directory (an
+      O_PATH fd: it may have been removed, as PID 1 forked by the caller could still work in it),
+      stdin, stdout, stderr]; `modules`,
       the caller's pysandbox.sandbox modules, are imported first: what PID 1 imports once
       inside (network.loopback, say) cannot be imported after the pivot
   server -> caller, that launch's report socket: "P<pid>" once PID 1 exists (or "F<reason>"),
@@ -47,7 +49,7 @@ else:
     import _signal as signal
 
 _REQUEST_MAX = 1 << 18  # a pickled Launch is ~12 KB, most of it the seccomp program
-_FDS = 5  # launch channel, report socket, stdin, stdout, stderr
+_FDS = 6  # launch channel, report socket, working directory, stdin, stdout, stderr
 BOOT_TIMEOUT_S = 60.0  # for the server's start-up (~30 ms here)
 _CONTROL_FD = 3  # the control socket's number in a server started anew
 _PACKAGE = "pysandbox.sandbox."
@@ -85,11 +87,17 @@ class ForkServer:
     def request(self, launch: Launch, child_end: channel.Sock) -> channel.Sock:
         """Asks for PID 1 of a new sandbox, cloned by the server into `launch.flags`: the report
         socket, from which `started` reads its pid and `wait` its end."""
+        try:
+            cwd = os.open(".", os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+        except OSError as exc:
+            raise SandboxError(
+                f"cannot open the working directory for the fork server: {exc.strerror}"
+            ) from None
         report, theirs = channel.pair()
         try:
             modules = [name for name in sys.modules if name.startswith(_PACKAGE)]
-            request = pickle.dumps((os.getcwd(), modules, launch), protocol=pickle.HIGHEST_PROTOCOL)
-            fds = [child_end.fileno(), theirs.fileno(), *launch.stdio]
+            request = pickle.dumps((modules, launch), protocol=pickle.HIGHEST_PROTOCOL)
+            fds = [child_end.fileno(), theirs.fileno(), cwd, *launch.stdio]
             with self._lock:
                 if self._control is None:
                     raise OSError(9, "closed")
@@ -101,6 +109,7 @@ class ForkServer:
             raise SandboxError(f"the sandbox fork server is gone ({exc.strerror}): run again") from None
         finally:
             theirs.close()
+            os.close(cwd)
         return report
 
     def _await_hello(self, control: channel.Sock) -> None:
@@ -244,30 +253,30 @@ def _start(control: channel.Sock, request: bytes, fds: list[int]) -> tuple[int, 
         for fd in fds:
             os.close(fd)
         return None
-    child_end, report_fd, *stdio = fds
+    child_end, report_fd, cwd, *stdio = fds
     report = channel.Sock(fileno=report_fd)
     flags = 0
     try:
-        cwd, modules, launch = pickle.loads(request)
+        modules, launch = pickle.loads(request)
         for name in modules:
             if name not in sys.modules and name.startswith(_PACKAGE):
                 __import__(name)
         flags = launch.flags
-        os.chdir(cwd)  # relative paths in the plan mean what they meant to the caller
+        os.fchdir(cwd)  # relative paths in the plan mean what they meant to the caller
         launch = replace(launch, stdio=tuple(stdio))
         pid = libc.fork_into_namespaces(flags)
     except Exception as exc:
         reason = launcher.unshare_failure(exc, flags) if isinstance(exc, OSError) and flags else str(exc)
         _answer(report, b"F" + reason.encode(errors="replace")[:4000])
         report.close()
-        for fd in (child_end, *stdio):
+        for fd in (child_end, cwd, *stdio):
             os.close(fd)
         return None
     if pid == 0:
         control.close()
         report.close()
         launcher.run_child(channel.Sock(fileno=child_end), launch)
-    for fd in (child_end, *stdio):
+    for fd in (child_end, cwd, *stdio):
         os.close(fd)
     pidfd = os.pidfd_open(pid)
     _answer(report, b"P%d" % pid)

@@ -169,3 +169,23 @@ def test_a_server_that_cannot_start_says_so(
             box.run(["/bin/true"])
     finally:
         box.close()
+
+
+@requires_root
+def test_a_removed_working_directory_works_as_with_a_direct_launch(
+    busybox_rootfs: Path, out: Any, tmp_path: Path
+) -> None:
+    """The server enters the caller's working directory through an fd, not its path: a removed one
+    (a temporary directory, say) still works, as it does for a launch forked by the caller."""
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    before = os.getcwd()
+    os.chdir(gone)
+    try:
+        gone.rmdir()
+        with Sandbox("default", rootfs=busybox_rootfs, stdout=out, stderr=out, fork_server=True) as box:
+            served = box.run(["/bin/true"])
+        direct = Sandbox("default", rootfs=busybox_rootfs, stdout=out, stderr=out).run(["/bin/true"])
+    finally:
+        os.chdir(before)
+    assert (served.status, direct.status) == (0, 0), _text(out)
