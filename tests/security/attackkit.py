@@ -56,24 +56,33 @@ class Kit:
 
     def run(self, mode: str, args: list[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
         """`pysandbox run ARGS` as root or as the unprivileged test user."""
+        return self.python(mode, ["-m", "pysandbox", "run", *args], **kwargs)
+
+    def python(self, mode: str, argv: list[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
+        """Python with `argv`, as root or as the unprivileged test user (each with its own
+        PYSANDBOX_HOME)."""
         kwargs.setdefault("timeout", 240)
         if mode == "rootless":
             kwargs["env"] = {
                 "PYSANDBOX_HOME": str(self.world_tmp / "psbhome-security-rootless"),
                 **kwargs.get("env", {}),
             }
-            result: subprocess.CompletedProcess[str] = self.test_user.pysandbox("run", *args, **kwargs)
+            result: subprocess.CompletedProcess[str] = self.test_user.run(
+                [self.test_user.python, *argv], **kwargs
+            )
             return result
         env = {**os.environ, "PYSANDBOX_HOME": str(self.world_tmp / "psbhome-security")}
         env.update(kwargs.pop("env", {}) or {})
         kwargs.setdefault("capture_output", True)
-        return subprocess.run([sys.executable, "-m", "pysandbox", "run", *args], env=env, text=True, **kwargs)
+        return subprocess.run([sys.executable, *argv], env=env, text=True, **kwargs)
 
     def run_attack(self, mode: str, profile: str, attack: list[str], extra: tuple[str, ...] = (),
                    **kwargs: Any) -> subprocess.CompletedProcess[str]:  # fmt: skip
-        if mode in API_MODES:
+        if mode in API_MODES:  # `attack` as the command of Sandbox(profile, ..., prewarm=2).run
             assert not extra, "the API modes take no CLI flags"
-            return self.run_api(mode.removesuffix("-prewarm"), profile, attack, **kwargs)
+            mode = mode.removesuffix("-prewarm")
+            argv = ["-c", API_RUN, profile, str(self.rootfs[mode]), f"{self.volume[mode]}:/vol", *attack]
+            return self.python(mode, argv, **kwargs)
         args = [
             "--profile",
             profile,
@@ -84,21 +93,6 @@ class Kit:
             *extra,
         ]
         return self.run(mode, [*args, "--", *attack], **kwargs)
-
-    def run_api(
-        self, mode: str, profile: str, attack: list[str], **kwargs: Any
-    ) -> subprocess.CompletedProcess[str]:
-        """`attack` as the command of `Sandbox(profile, ..., prewarm=2).run`, as root or as the
-        unprivileged test user."""
-        kwargs.setdefault("timeout", 240)
-        argv = ["-c", API_RUN, profile, str(self.rootfs[mode]), f"{self.volume[mode]}:/vol", *attack]
-        if mode == "rootless":
-            env = {"PYSANDBOX_HOME": str(self.world_tmp / "psbhome-security-rootless")}
-            command = [self.test_user.python, *argv]
-            result: subprocess.CompletedProcess[str] = self.test_user.run(command, env=env, **kwargs)
-            return result
-        env = {**os.environ, "PYSANDBOX_HOME": str(self.world_tmp / "psbhome-security")}
-        return subprocess.run([sys.executable, *argv], env=env, text=True, capture_output=True, **kwargs)
 
 
 def parse(stdout: str) -> dict[str, tuple[str, str]]:
