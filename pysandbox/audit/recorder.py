@@ -9,8 +9,9 @@ Interface used by the launcher:
       commits it and leaves its fsync to the process's writer: the next durable commit, the
       writer's close at exit, or the kernel's writeback)
   Recorder.discard()  drops the events not committed yet
-  Recorder.prepare()  loads the writer (sinks, SQLite, the connection) and commits nothing, so
-      that the next durable event pays only its transaction
+  Recorder.prepare()  loads the writer (sinks, SQLite, the connection) and commits what waits
+      without waiting for its fsync, so that the next durable event pays only its own (small)
+      transaction and the fsync that covers both
 Without a sandbox: record(type, **fields), e.g. record("scan", target=..., verdict="fail").
 
 Other events are batched: committed once BATCH_EVENTS of them wait or the oldest has waited
@@ -131,8 +132,10 @@ class Recorder:
         return rows
 
     def prepare(self) -> None:
-        """Everything the first commit needs short of committing: the launcher does this while PID 1
-        builds its root, then commits create and start in one durable transaction."""
+        """The writer loaded and what waits committed, its fsync left to the next durable commit:
+        the launcher does this while PID 1 builds its root (the create event: a first transaction
+        also reads the log's head and compiles its statements, ~1 ms), then commits start, durably,
+        before the workload starts."""
         self._sink_set()
         store = self._get_store()
         try:
@@ -141,6 +144,8 @@ class Recorder:
             raise
         except Exception as exc:  # as in flush: the sandbox must not run unrecorded
             raise SandboxError(f"cannot write the audit log: {exc}: check {store.path}") from None
+        if self._pending:
+            self.flush(durable=False, background=False)
 
     def discard(self) -> None:
         """Drop what waits, uncommitted: the events of a sandbox started ahead that never ran."""

@@ -252,7 +252,7 @@ class Session:
         if not self.ahead:  # one started ahead records it once it is ready (_before_start)
             self._record_create()
         if self.rec is not None:
-            self.rec.prepare()  # create (and mount) events commit with start, durably, before "S"
+            self.rec.prepare()  # create (and mount) events commit now; start, durably, before "S"
         if self.observe:
             # after the writer is loaded: with no thread besides this one, SQLite's core loads
             # without functools (store._sqlite_core); a listener handed off before this waits

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import subprocess
 import sys
@@ -35,6 +36,26 @@ def test_durable_event_commits_everything_before_it_in_one_go() -> None:
     assert len(_rows()) == 2  # batched: waits for the next durable event or close
     rec.close()
     assert [r["type"] for r in _rows()] == ["create", "start", "limit_hit"]
+
+
+def test_prepare_commits_what_waits_and_leaves_its_fsync_to_the_next_durable_event(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The launcher's set-up: create commits while PID 1 builds its root (a kill -9 of the launcher
+    from then on leaves it in the log), and the start event's fsync covers it before the workload
+    starts."""
+    record("scan", target="alpine", verdict="pass")  # a log that exists: its creation syncs
+    synced: list[int] = []
+    real = os.fdatasync
+    monkeypatch.setattr(os, "fdatasync", lambda fd: (synced.append(fd), real(fd))[1])
+    rec = Recorder("sb1", "one", "default")
+    rec.event("create", image="alpine")
+    rec.prepare()
+    assert [r["type"] for r in _rows("type IN ('create', 'start')")] == ["create"]  # committed: another connection reads it
+    assert synced == []  # ...and not yet fsync'd: that is the start event's to pay
+    rec.event("start", durable=True, pid=1)
+    assert [r["type"] for r in _rows("type IN ('create', 'start')")] == ["create", "start"] and len(synced) == 1
+    rec.close()
 
 
 def test_acknowledged_event_survives_the_writer_being_killed() -> None:
