@@ -51,10 +51,11 @@ def test_prepare_commits_what_waits_and_leaves_its_fsync_to_the_next_durable_eve
     rec = Recorder("sb1", "one", "default")
     rec.event("create", image="alpine")
     rec.prepare()
-    assert [r["type"] for r in _rows("type IN ('create', 'start')")] == ["create"]  # committed: another connection reads it
+    ours = "type IN ('create', 'start')"
+    assert [r["type"] for r in _rows(ours)] == ["create"]  # committed: another connection reads it
     assert synced == []  # ...and not yet fsync'd: that is the start event's to pay
     rec.event("start", durable=True, pid=1)
-    assert [r["type"] for r in _rows("type IN ('create', 'start')")] == ["create", "start"] and len(synced) == 1
+    assert [r["type"] for r in _rows(ours)] == ["create", "start"] and len(synced) == 1
     rec.close()
 
 
