@@ -284,16 +284,11 @@ def retitle(title: bytes) -> None:
     the fork server's own retitle): a fresh fork pays a copy-on-write fault for each page it
     touches, ~0.1 ms for this read."""
     if not _ARGS_AREA:
-        prime()
+        try:
+            _self_stat()
+        except (OSError, IndexError, ValueError):
+            pass
     start, end = _ARGS_AREA or (0, 0)
     if 0 < start < end:
         ctypes.memset(start, 0, end - start)
         ctypes.memmove(start, title, min(len(title), end - start - 1))
-
-
-def prime() -> None:
-    """Look up what `retitle` needs."""
-    try:
-        _self_stat()
-    except (OSError, IndexError, ValueError):
-        pass
